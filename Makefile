@@ -1,0 +1,41 @@
+# audio-edition: the Alignment Newsletter as a podcast. `make help` lists what you can do.
+PYTHON   ?= python3
+VENV     ?= .venv
+SETTINGS ?= edition.toml
+FEED     ?=
+ISSUE    ?= latest
+PORT     ?= 8000
+
+PY  := $(VENV)/bin/python
+CLI := $(PY) -m audio_edition --settings $(SETTINGS)
+SOURCE := $(if $(FEED),--feed $(FEED)) --issue $(ISSUE)
+
+.PHONY: help episode publish script test bench assets clean
+
+help: ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "audio-edition needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+episode: $(VENV)/.installed ## build the newest issue (FEED=, ISSUE=) and publish it to public/
+	$(CLI) episode $(SOURCE)
+
+publish: $(VENV)/.installed ## regenerate public/ from every built episode
+	$(CLI) publish
+
+script: $(VENV)/.installed ## print an issue's spoken script (FEED=, ISSUE=)
+	$(CLI) script $(SOURCE)
+
+test: $(VENV)/.installed ## run the test suite (real voice, real MP3s, real parsers)
+	$(PY) -m pytest $(ARGS)
+
+assets: $(VENV)/.installed ## regenerate the show's jingle and cover in audio/
+	$(PY) -m audio_edition.assets audio
+
+clean: ## remove built episodes, the speech cache and public/ (keeps the virtual environment)
+	rm -rf episodes/an-* episodes/.cache public

