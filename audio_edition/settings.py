@@ -67,10 +67,8 @@ class Paths:
     episodes: Path = Path("episodes")
     public: Path = Path("public")
     voices: Path = Path("voices")
-
-    @property
-    def cache(self) -> Path:
-        return self.episodes / ".cache"
+    cache: Path = Path("episodes/.cache")
+    """Synthesized speech; inside episodes/ so that backing up episodes/ and public/ backs up everything."""
 
 
 @dataclass(frozen=True)

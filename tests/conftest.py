@@ -1,0 +1,42 @@
+"""Shared test fixtures: settings pointed at temporary folders, and one speech cache per test session.
+
+The speech cache is shared across the session so that the same sentence is synthesized once; a test
+that counts synthesized segments passes its own empty cache folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audio_edition import settings as settings_module
+from audio_edition.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SMALL_FEED = FIXTURES / "small-feed.xml"
+SAMPLE_FEED = FIXTURES / "newsletter-feed.xml"
+
+
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("speech-cache")
+
+
+def make_settings(tmp: Path, cache: Path | None = None, **overrides) -> Settings:
+    """The repository's edition.toml with episodes/, public/ and the cache moved under `tmp`."""
+    base = {
+        "paths.episodes": str(tmp / "episodes"),
+        "paths.public": str(tmp / "public"),
+        "paths.cache": str(cache or tmp / "cache"),
+        "newsletter.feed": str(SMALL_FEED),
+    }
+    base.update(overrides)
+    return settings_module.load(REPO / "edition.toml", base)
+
+
+@pytest.fixture
+def settings(tmp_path, speech_cache) -> Settings:
+    return make_settings(tmp_path, speech_cache)
