@@ -55,6 +55,7 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
     slug = manifest.slug(issue.number)
     folder = settings.paths.episodes / slug
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(folder)
     log.info("building issue #%d (%s): %d segments, %d words", issue.number, issue.title, len(script.segments), issue.words)
 
     planned = speak.plan(script, profile, lexicon)
@@ -130,5 +131,6 @@ def _size(count: int) -> str:
 
 
 def remove_stale_builds(folder: Path) -> None:
+    """A build killed mid-way leaves its staging folder; nothing in it was ever published."""
     for stale in folder.glob(".build-*"):
         shutil.rmtree(stale, ignore_errors=True)

@@ -46,8 +46,8 @@ def write(path: Path, tags: Tags) -> None:
         id3.add(
             CHAP(
                 element_id=element,
-                start_time=int(timed.start * 1000),
-                end_time=int(timed.end * 1000),
+                start_time=round(timed.start * 1000),
+                end_time=round(timed.end * 1000),
                 start_offset=0xFFFFFFFF,
                 end_offset=0xFFFFFFFF,
                 sub_frames=sub,

@@ -114,3 +114,12 @@ def test_newsletter_text_is_escaped_not_markup(tmp_path):
 def test_episode_guid_depends_only_on_the_issue():
     assert podcast.episode_guid("Alignment Newsletter", 66) == podcast.episode_guid("Alignment Newsletter", 66)
     assert podcast.episode_guid("Alignment Newsletter", 66) != podcast.episode_guid("Alignment Newsletter", 67)
+
+
+def test_the_cover_is_square_and_as_large_as_apple_asks(tmp_path):
+    from PIL import Image
+
+    with Image.open(make_settings(tmp_path).podcast.cover) as cover:
+        assert cover.width == cover.height
+        assert 1400 <= cover.width <= 3000
+        assert cover.mode == "RGB" and cover.format == "JPEG"
