@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import feedparser
 from lxml import etree
 
-from . import manifest
+from . import manifest, site
 from .errors import PublishError
 from .model import Episode
 from .podcast import Media, feed_xml
@@ -70,9 +70,12 @@ def publish(settings: Settings, numbers: set[int] | None = None) -> Path:
             pairs.append((episode, _publish_media(writer, folder, episode, base)))
         except OSError as exc:
             raise PublishError(f"cannot publish {episode.slug}: {exc}") from None
+    if not settings.podcast.cover.is_file():
+        raise PublishError(f"the cover {settings.podcast.cover} does not exist (podcast.cover)")
     writer.copy(settings.podcast.cover, settings.podcast.cover.name)
     xml = feed_xml(settings.podcast, pairs)
     validate(xml, public, base)
+    site.render(writer, settings, [episode for episode, _ in pairs])
     target = writer.write("feed.xml", xml)
     log.info("published %s with %d episode(s)", target, len(pairs))
     return target

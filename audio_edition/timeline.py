@@ -19,7 +19,8 @@ def webvtt(timeline: Timeline) -> str:
     """One cue per sentence, as written (the transcript shows '$40,000', the voice says the words)."""
     lines = ["WEBVTT", ""]
     for n, cue in enumerate(timeline.cues, 1):
-        text = cue.text.replace("-->", "->")
+        # WebVTT cue text is markup: '&' and '<' must be escaped, and '-->' never appear.
+        text = cue.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         lines += [str(n), f"{_clock(cue.start)} --> {_clock(cue.end)}", text, ""]
     return "\n".join(lines)
 

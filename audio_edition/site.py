@@ -1,0 +1,251 @@
+"""The show's web page: listeners find a podcast through a page before an app, so public/ gets one.
+
+Rendered with Jinja2 (autoescaped: every title, chapter and transcript line came from the newsletter)
+from the files publish just put in public/, so the page always shows what the feed points to.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import jinja2
+
+from .errors import PublishError
+from .model import Episode
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .publish import Writer
+
+log = logging.getLogger(__name__)
+
+STATIC = ("style.css", "player.js")
+"""Files from templates/ copied as they are to the root of public/."""
+COVER = "cover-600.jpg"
+"""A small copy of the cover for the page; the full-size one stays for podcast apps."""
+PARAGRAPH_GAP = 0.5
+"""Seconds of silence between two cues that start a new paragraph of the transcript."""
+
+_TIMING = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
+_VTT_TAG = re.compile(r"</?(?:c|i|b|u|v|lang|ruby|rt)(?:[.\s][^>]*)?>|<\d[\d:.]*>")
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    start: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: float
+    url: str
+    """The chapter's link, only if it is http(s); empty otherwise."""
+    paragraphs: tuple[Paragraph, ...]
+    """The transcript's paragraphs spoken during the chapter."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One episode as the templates show it; paths are relative to public/."""
+
+    episode: Episode
+    headline: str
+    summary: str
+    """The description without the headline it starts with (the page shows the headline above it)."""
+    folder: str
+    chapters: tuple[Chapter, ...]
+
+    @property
+    def page(self) -> str:
+        return f"episodes/{self.episode.slug}.html"
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    url: str
+
+
+APPS = {
+    "apple_podcasts": "Apple Podcasts",
+    "spotify": "Spotify",
+    "youtube_music": "YouTube Music",
+    "pocket_casts": "Pocket Casts",
+    "overcast": "Overcast",
+    "antennapod": "AntennaPod",
+}
+"""The [site] settings, in the order the page lists them."""
+
+
+def render(writer: Writer, settings: Settings, episodes: list[Episode]) -> list[Path]:
+    """Write index.html, one page per episode and the static files through publish's Writer."""
+    pages = sorted((_page(writer.root, settings, e) for e in episodes),
+                   key=lambda p: (p.episode.published, p.episode.number), reverse=True)
+    env = environment()
+    show = _show(settings)
+    written = [writer.write(name, _static(name)) for name in STATIC]
+    written.append(writer.write(COVER, thumbnail(settings.podcast.cover)))
+    for page in pages:
+        html_text = env.get_template("episode.html").render(show=show, page=page, root="../")
+        written.append(writer.write(page.page, html_text.encode("utf-8")))
+    index = env.get_template("index.html").render(show=show, pages=pages, root="")
+    written.append(writer.write("index.html", index.encode("utf-8")))
+    log.info("rendered the site: index.html and %d episode page(s)", len(pages))
+    return written
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("audio_edition", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(clock=clock, duration=duration, date=long_date, safe_url=safe_url)
+    return env
+
+
+def _show(settings: Settings) -> dict:
+    podcast = settings.podcast
+    apps = [Link(APPS[key], getattr(settings.site, key)) for key in APPS if getattr(settings.site, key)]
+    return {"podcast": podcast, "feed_url": podcast.feed_url, "apps": apps, "cover": COVER}
+
+
+def _page(public: Path, settings: Settings, episode: Episode) -> Page:
+    folder = public / "episodes" / episode.slug
+    chapters = read_chapters(folder / episode.chapters)
+    cues = read_webvtt(folder / episode.transcript)
+    prefix = f"{settings.newsletter.name} #{episode.number}: "
+    headline = episode.title[len(prefix):] if episode.title.startswith(prefix) else episode.title
+    summary = episode.description.removeprefix(f"{headline}. ").strip()
+    return Page(episode, headline, summary, f"episodes/{episode.slug}", _with_transcript(chapters, cues))
+
+
+def read_chapters(path: Path) -> list[tuple[str, float, str]]:
+    """(title, start, url) per chapter of a Podcasting 2.0 JSON chapters file, hidden ones left out."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [(str(c["title"]), float(c["startTime"]), safe_url(c.get("url", "")))
+                for c in data["chapters"] if c.get("toc", True)]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise PublishError(f"{path} is not a readable chapters file ({exc})") from None
+
+
+def read_webvtt(path: Path) -> list[Cue]:
+    """The cues of a WebVTT file, as plain text (entities decoded, voice and style tags removed)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PublishError(f"cannot read the transcript {path} ({exc})") from None
+    if not text.startswith("WEBVTT"):
+        raise PublishError(f"{path} is not a WebVTT file")
+    cues = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        lines = block.strip("\n").split("\n")
+        for n, line in enumerate(lines):
+            timing = _TIMING.match(line)
+            if timing:
+                body = " ".join(lines[n + 1:])
+                words = html.unescape(_VTT_TAG.sub("", body)).strip()
+                if words:
+                    cues.append(Cue(_seconds(timing[1], path), _seconds(timing[2], path), words))
+                break
+    return cues
+
+
+def _seconds(stamp: str, path: Path) -> float:
+    try:
+        parts = [float(p) for p in stamp.split(":")]
+    except ValueError:
+        raise PublishError(f"{path} has a bad timestamp {stamp!r}") from None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def _with_transcript(chapters: list[tuple[str, float, str]], cues: list[Cue]) -> tuple[Chapter, ...]:
+    """Each chapter with the transcript paragraphs that start inside it."""
+    result = []
+    for n, (title, start, url) in enumerate(chapters):
+        end = chapters[n + 1][1] if n + 1 < len(chapters) else float("inf")
+        inside = [c for c in cues if start <= c.start < end or (n == 0 and c.start < start)]
+        result.append(Chapter(title, start, url, paragraphs(inside)))
+    return tuple(result)
+
+
+def paragraphs(cues: list[Cue]) -> tuple[Paragraph, ...]:
+    """Sentences joined into paragraphs; a pause of PARAGRAPH_GAP or more starts a new one."""
+    groups: list[list[Cue]] = []
+    for cue in cues:
+        if groups and cue.start - groups[-1][-1].end < PARAGRAPH_GAP:
+            groups[-1].append(cue)
+        else:
+            groups.append([cue])
+    return tuple(Paragraph(g[0].start, " ".join(c.text for c in g)) for g in groups)
+
+
+def thumbnail(cover: Path, size: int = 600) -> bytes:
+    """The cover at `size` pixels square, for the page: a phone need not fetch the 3000-pixel original."""
+    from PIL import Image
+
+    try:
+        with Image.open(cover) as image:
+            small = image.convert("RGB")
+            small.thumbnail((size, size), Image.Resampling.LANCZOS)
+    except OSError as exc:
+        raise PublishError(f"cannot read the cover {cover} ({exc})") from None
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def _static(name: str) -> bytes:
+    return resources.files("audio_edition").joinpath("templates", name).read_bytes()
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is http(s), else empty: a newsletter link must never become javascript:..."""
+    url = (url or "").strip()
+    return url if urlparse(url).scheme.lower() in ("http", "https") else ""
+
+
+def clock(seconds: float) -> str:
+    """1:05, 12:00, 1:02:03: how players show a time."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def duration(seconds: float) -> str:
+    """'42 sec', '15 min', '1 hr 5 min'."""
+    if seconds < 60:
+        return f"{round(seconds)} sec"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} hr {minutes} min" if hours else f"{minutes} min"
+
+
+def long_date(when: datetime) -> str:
+    return f"{when:%B} {when.day}, {when.year}"
