@@ -29,13 +29,28 @@ def _parser() -> argparse.ArgumentParser:
 
     episode = with_source(commands.add_parser("episode", help="build one issue into an episode, then publish"))
     episode.add_argument("--no-publish", action="store_true", help="build only; leave public/ as it is")
-    commands.add_parser("publish", help="regenerate public/ (feed, media) from all built episodes")
+    publish = commands.add_parser("publish", help="regenerate public/ (site, feed, media), then copy it to the host")
+    publish.add_argument("--to", metavar="TARGET",
+                         help="'folder', 's3', s3://BUCKET/PREFIX or a folder path (default: hosting.target)")
+    serve = commands.add_parser("serve", help="preview public/ over HTTP as podcast apps and browsers see it")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     with_source(commands.add_parser("script", help="print an issue's spoken script, one segment per line"))
     say = commands.add_parser("say", help="speak a text through the same normalization and voice")
     say.add_argument("text")
     say.add_argument("-o", "--output", default="say.wav", help="WAV file to write (default: say.wav)")
     say.add_argument("--text-only", action="store_true", help="print the spoken form; do not synthesize")
     say.add_argument("--role", default="narrator", choices=["narrator", "opinion", "quote"])
+    check = commands.add_parser("check", help="transcribe a built episode and compare what is heard with its script")
+    check.add_argument("episode", help="an episode folder, its MP3, its slug (an-066) or its issue number (66)")
+    check.add_argument("--model", help="Whisper model: package:NAME, a folder, or a cached name (default: check.model)")
+    check.add_argument("--worst", type=int, help="how many differing lines to list (default: check.worst)")
+    check.add_argument("--max-wer", type=float, metavar="RATE", help="fail (exit 1) above this word error rate, e.g. 0.06")
+    watch = commands.add_parser("watch", help="publish every issue of the feed not yet published (for cron/systemd)")
+    watch.add_argument("--feed", help="newsletter feed URL or path (default: newsletter.feed in the settings)")
+    when = watch.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="check the feed once, then exit (the default)")
+    when.add_argument("--every", metavar="DURATION", help="check the feed every DURATION (1h, 30m) until stopped")
     return parser
 
 
@@ -51,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
-        log.error("interrupted; nothing was published")
+        log.error("interrupted; public/feed.xml is whole (old or new), and the next run picks up where this one stopped")
         return 130
 
 
@@ -66,11 +81,12 @@ def _settings(args: argparse.Namespace):
 
 
 def _entry(args: argparse.Namespace, settings):
-    from . import feed
+    from . import feed, fetch
     from .settings import resolve_source
 
     source = resolve_source(settings, settings.newsletter.feed)
-    return feed.select(feed.read_entries(source, settings.newsletter.issue_pattern), args.issue)
+    policy = fetch.Policy.of(settings.watch)
+    return feed.select(feed.read_entries(source, settings.newsletter.issue_pattern, policy), args.issue)
 
 
 def cmd_episode(args: argparse.Namespace) -> int:
@@ -78,19 +94,43 @@ def cmd_episode(args: argparse.Namespace) -> int:
     from .publish import publish
 
     settings = _settings(args)
-    built = build(_entry(args, settings), settings)
-    if args.no_publish:
-        log.info("not published (--no-publish); run `audio-edition publish` to publish")
-        return 0
-    feed = publish(settings)
+    with _exclusive(settings):
+        build(_entry(args, settings), settings)
+        if args.no_publish:
+            log.info("not published (--no-publish); run `audio-edition publish` to publish")
+            return 0
+        feed = publish(settings)
     log.info("the feed is at %s (served as %s)", feed, settings.podcast.feed_url)
     return 0
+
+
+def _exclusive(settings):
+    """The watch job's lock: an editor's build or publish never runs at the same time as the job."""
+    from .watch import STATE_DIR, lock
+
+    return lock(settings.paths.episodes / STATE_DIR, wait=True)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from .publish import publish
 
-    publish(_settings(args))
+    from .hosting import push, target
+
+    settings = _settings(args)
+    target(settings, args.to)  # a bad target fails before public/ is touched
+    with _exclusive(settings):
+        publish(settings)
+        push(settings, args.to)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    try:
+        serve(_settings(args), args.port, args.host)
+    except KeyboardInterrupt:
+        log.info("stopped")
     return 0
 
 
@@ -133,7 +173,34 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"episode": cmd_episode, "publish": cmd_publish, "script": cmd_script, "say": cmd_say}
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import check, speak
+
+    settings = _settings(args)
+    folder = check.find_episode(settings, args.episode)
+    lexicon = speak.Lexicon.load(settings.paths.voices / "lexicon.toml")
+    report = check.check_episode(folder, check.Recognizer.from_settings(settings, args.model), lexicon)
+    print(check.describe(report, folder.name, args.worst if args.worst is not None else settings.check.worst))
+    if args.max_wer is not None and report.wer > args.max_wer:
+        raise check.CheckError(f"{folder.name}: word error rate {report.wer:.1%} is above {args.max_wer:.1%}")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Exit status: 0 all done, 1 something failed (one `error:` line each), 75 another run holds the lock."""
+    from . import watch
+    from .settings import resolve_source
+
+    settings = _settings(args)
+    source = resolve_source(settings, settings.newsletter.feed)
+    if args.every:
+        return watch.every(settings, source, watch.parse_interval(args.every))
+    return watch.once(settings, source)
+
+
+COMMANDS = {"episode": cmd_episode, "publish": cmd_publish, "script": cmd_script, "say": cmd_say, "watch": cmd_watch,
+            "check": cmd_check,
+            "serve": cmd_serve}
 
 if __name__ == "__main__":
     sys.exit(main())

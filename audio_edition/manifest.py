@@ -39,13 +39,16 @@ def read(folder: Path) -> Episode:
         raise PublishError(f"{path} is not a readable episode manifest ({exc})") from None
 
 
-def all_episodes(episodes_dir: Path) -> list[tuple[Path, Episode]]:
-    """Every built episode, oldest first; a damaged manifest is reported and left out, never fatal."""
+def all_episodes(episodes_dir: Path, strict: bool = False) -> list[tuple[Path, Episode]]:
+    """Every built episode, oldest first. A damaged manifest is an error when publishing (`strict`:
+    the feed would silently lose an episode) and otherwise reported and left out."""
     found = []
     for path in sorted(episodes_dir.glob(f"*/{NAME}")):
         try:
             found.append((path.parent, read(path.parent)))
         except PublishError as exc:
+            if strict:
+                raise PublishError(f"{exc}; rebuild that issue or remove its folder, then publish again") from None
             log.error("%s", exc)
     return sorted(found, key=lambda pair: pair[1].number)
 

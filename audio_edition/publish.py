@@ -63,7 +63,7 @@ def publish(settings: Settings, numbers: set[int] | None = None) -> Path:
     writer = Writer(public)
     base = settings.podcast.base_url.rstrip("/")
     pairs: list[tuple[Episode, Media]] = []
-    for folder, episode in manifest.all_episodes(settings.paths.episodes):
+    for folder, episode in manifest.all_episodes(settings.paths.episodes, strict=True):
         if numbers is not None and episode.number not in numbers:
             continue
         try:

@@ -329,8 +329,11 @@ def save_state(folder: Path, state: State) -> None:
 
 
 @contextmanager
-def lock(folder: Path) -> Iterator[None]:
-    """flock on an open file: held while the process lives, released by the kernel however it ends."""
+def lock(folder: Path, wait: bool = False) -> Iterator[None]:
+    """flock on an open file: held while the process lives, released by the kernel however it ends.
+
+    The watch job leaves when the lock is taken; the editor's `episode` and `publish` wait for it.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -339,7 +342,10 @@ def lock(folder: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-            raise Busy(f"another watch run ({holder or 'starting'}) holds {path}; this run leaves the work to it") from None
+            if not wait:
+                raise Busy(f"another run ({holder or 'starting'}) holds {path}; this run leaves the work to it") from None
+            log.info("waiting for another run (%s) to finish", holder or "starting")
+            fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n".encode(), 0)
         yield

@@ -54,3 +54,36 @@ def test_a_bad_setting_is_named(tmp_path):
     result = run("--settings", str(bad), "script")
     assert result.returncode == 1
     assert "error: unknown setting audio.loudnes" in result.stderr
+
+
+def test_an_editors_publish_waits_for_a_running_watch_job(tmp_path):
+    import threading
+    import time
+
+    from audio_edition import watch
+
+    settings = tmp_path / "edition.toml"
+    settings.write_text((REPO / "edition.toml").read_text()
+                        .replace('episodes = "episodes"', f'episodes = "{tmp_path}/episodes"')
+                        .replace('public = "public"', f'public = "{tmp_path}/public"')
+                        .replace('voices = "voices"', f'voices = "{REPO}/voices"')
+                        .replace('cover = "audio/cover.jpg"', f'cover = "{REPO}/audio/cover.jpg"'))
+    held = threading.Event()
+    released = []
+
+    def hold():
+        with watch.lock(tmp_path / "episodes" / watch.STATE_DIR):
+            held.set()
+            time.sleep(2)
+            released.append(time.monotonic())
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    result = run("--settings", str(settings), "publish", cwd=tmp_path)
+    finished = time.monotonic()
+    holder.join()
+    assert result.returncode == 0, result.stderr
+    assert "waiting for another run" in result.stderr
+    assert finished >= released[0], "publish ran only after the job let go"
+    assert (tmp_path / "public" / "feed.xml").exists()
