@@ -198,7 +198,7 @@ def test_a_run_leaves_when_another_holds_the_lock(httpserver, site, logs):
     url = serve(httpserver, SMALL_FEED.read_bytes())
     with watch.lock(site.paths.episodes / ".watch"):
         assert watch.once(site, url) == watch.EXIT_BUSY
-    assert f"another watch run (pid {os.getpid()}, since" in logs.text
+    assert f"another run (pid {os.getpid()}, since" in logs.text
     assert "leaves the work to it" in logs.text
     assert not httpserver.log, "a run that leaves does not even fetch the feed"
     assert watch.once(site, url) == 0, "the lock is free once its holder is done"
