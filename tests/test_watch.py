@@ -442,7 +442,7 @@ def test_two_runs_at_once_never_both_build(httpserver, tmp_path):
     wait_for(first, lambda: lock.exists() and f"pid {first.pid}" in lock.read_text(), "the lock")
     second = run_cli(toml, tmp_path, "--once", "--feed", url)
     assert second.returncode == watch.EXIT_BUSY == 75
-    assert f"another watch run (pid {first.pid}, since" in second.stderr
+    assert f"another run (pid {first.pid}, since" in second.stderr
     assert "building" not in second.stderr
     assert first.wait(timeout=600) == 0
     assert (tmp_path / "first.log").read_text().count("building issue") == 2
