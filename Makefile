@@ -5,12 +5,13 @@ SETTINGS ?= edition.toml
 FEED     ?=
 ISSUE    ?= latest
 PORT     ?= 8000
+TO       ?=
 
 PY  := $(VENV)/bin/python
 CLI := $(PY) -m audio_edition --settings $(SETTINGS)
 SOURCE := $(if $(FEED),--feed $(FEED)) --issue $(ISSUE)
 
-.PHONY: help episode publish script test bench assets clean
+.PHONY: help episode publish script test bench assets clean watch serve test-coqui
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,20 +20,40 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "audio-edition needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[test,check]'
 	@touch $@
 
 episode: $(VENV)/.installed ## build the newest issue (FEED=, ISSUE=) and publish it to public/
 	$(CLI) episode $(SOURCE)
 
-publish: $(VENV)/.installed ## regenerate public/ from every built episode
-	$(CLI) publish
+publish: $(VENV)/.installed ## regenerate public/ from every built episode, then copy it to the host (TO=folder|s3|PATH)
+	$(CLI) publish $(if $(TO),--to $(TO))
+
+serve: $(VENV)/.installed ## preview public/ at http://localhost:PORT/ as podcast apps see it (PORT=8000)
+	$(CLI) serve --port $(PORT)
+
+watch: $(VENV)/.installed ## check the feed once (FEED=): build and publish every issue not yet published
+	$(CLI) watch --once $(if $(FEED),--feed $(FEED))
 
 script: $(VENV)/.installed ## print an issue's spoken script (FEED=, ISSUE=)
 	$(CLI) script $(SOURCE)
 
 test: $(VENV)/.installed ## run the test suite (real voice, real MP3s, real parsers)
 	$(PY) -m pytest $(ARGS)
+
+# The Coqui engine brings torch (several GB): its own environment, so that .venv stays small.
+COQUI_VENV := .venv-coqui
+
+$(COQUI_VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "audio-edition needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(COQUI_VENV)
+	$(COQUI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COQUI_VENV)/bin/python -m pip install --quiet -e '.[test,coqui]'
+	@touch $@
+
+test-coqui: $(COQUI_VENV)/.installed ## run the Coqui engine's tests in .venv-coqui (installs the coqui extra, several GB)
+	$(COQUI_VENV)/bin/python -c 'import TTS.api'
+	$(COQUI_VENV)/bin/python -m pytest tests/test_coqui.py $(ARGS)
 
 assets: $(VENV)/.installed ## regenerate the show's jingle and cover in audio/
 	$(PY) -m audio_edition.assets audio

@@ -64,6 +64,8 @@ def load_profile(voices_dir: Path, name: str) -> Profile:
         table = {**narrator, **data.get(role.value, {})} if role != Role.NARRATOR else narrator
         if role != Role.NARRATOR and role.value not in data:
             continue
+        if table.get("engine", "piper") != narrator.get("engine", "piper"):
+            table = dict(data[role.value])  # another engine: the narrator's settings mean nothing to it
         key = repr(sorted(table.items()))
         if key not in loaded:
             loaded[key] = _engine(table, path.parent, f"{path.name} [{role.value}]")
