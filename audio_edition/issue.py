@@ -45,27 +45,40 @@ _HEADER = re.compile(
         \s*:?\s*(?P<body>.*)$""",
     re.X | re.S,
 )
-_BOILERPLATE = re.compile(
-    r"unsubscribe|update your preferences|copyright\s|\u00a9|all rights reserved|"
-    r"view this email in your browser|you are receiving this|mailing address|forward to a friend",
+_FOOTER = re.compile(
+    r"unsubscribe|update your preferences|\u00a9|copyright \d{4}|all rights reserved|you are receiving this|"
+    r"our mailing address|forward to a friend|was this (?:email )?forwarded to you",
     re.I,
 )
-_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "table", "pre"}
+"""Where an email's footer starts: nothing from there on is part of the issue."""
+_BOILERPLATE = re.compile(
+    _FOOTER.pattern + r"|view this email in your browser|podcast version of|audio version|sign up|subscribe",
+    re.I,
+)
+"""Paragraphs that belong to the newsletter's frame rather than to an issue."""
+_FOOTNOTES = re.compile(r"\bfootnotes?\b|\bfn-?list\b", re.I)
+_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "table", "pre", "img"}
 _DROP_TAGS = ["script", "style", "iframe", "noscript", "object", "embed", "form", "svg", "head", "template"]
+
+
+class NotAnIssue(IssueError):
+    """The entry carries no summaries: an announcement or another post that is not an issue."""
 
 
 def parse(entry: Entry) -> Issue:
     """The Issue an entry carries; HTML when it has tags, else the flattened text of an email."""
     content = entry.content or ""
     if not content.strip():
-        raise IssueError(f"issue #{entry.number} has no content")
+        raise NotAnIssue(f"issue #{entry.number} has no content")
     if re.search(r"<(p|h[1-6]|div|ul|ol|br|strong|b|table|blockquote)\b", content, re.I):
         preamble, sections = parse_html(content)
     else:
         preamble, sections = parse_text(content)
     issue = Issue(entry.number, entry.title, entry.link, entry.published, preamble, sections)
     if not any(section.items for section in sections):
-        raise IssueError(f"issue #{entry.number} has no summaries that could be read")
+        raise NotAnIssue(
+            f"entry #{entry.number} ({entry.title[:60]!r}) has no summaries: it is an announcement, not an issue"
+        )
     return issue
 
 
@@ -113,6 +126,10 @@ class _Builder:
             self.start_item("", None, None, None)
             self.target.append(block)
 
+    @property
+    def has_items(self) -> bool:
+        return self.item is not None or any(s["items"] for s in self.sections)
+
     def _close_item(self) -> None:
         if self.item is not None:
             item = self.item
@@ -130,12 +147,24 @@ class _Builder:
 
     def finish(self) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
         self._close_item()
-        sections = tuple(
-            Section(s["title"], s["level"], tuple(s["items"]))
-            for s in self.sections
-            if s["items"] or s["title"]
-        )
-        return tuple(self.preamble), sections
+        sections = [Section(s["title"], s["level"], tuple(s["items"])) for s in self.sections]
+        return tuple(self.preamble), _without_empty(_strip_footer(tuple(sections)))
+
+
+def _without_empty(sections: tuple[Section, ...]) -> tuple[Section, ...]:
+    """A heading with nothing under it is not announced; a top heading whose subsections have items is kept."""
+    kept = []
+    for index, section in enumerate(sections):
+        if section.items or any(later.items for later in _subsections(sections[index + 1:], section.level)):
+            kept.append(section)
+    return tuple(kept)
+
+
+def _subsections(following: tuple[Section, ...], level: int):
+    for section in following:
+        if section.level <= level:
+            return
+        yield section
 
 
 def parse_html(content: str) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
@@ -145,29 +174,69 @@ def parse_html(content: str) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
         raise IssueError(f"the issue's HTML cannot be read ({exc})") from None
     for bad in root.iter(*_DROP_TAGS):
         bad.drop_tree()
+    for footnotes in [el for el in root.iter() if isinstance(el.tag, str) and _FOOTNOTES.search(_classes(el))]:
+        footnotes.drop_tree()
     elements = list(_blocks(root))
     heading_levels = sorted({int(el.tag[1]) for el in elements if re.fullmatch(r"h[1-6]", el.tag)})
     builder = _Builder()
     for el in elements:
+        if builder.has_items and _FOOTER.search(_text(el)):
+            log.debug("the footer starts at %r", _text(el)[:60])
+            break
         _read_block(el, builder, heading_levels)
-    preamble, sections = builder.finish()
-    return preamble, _strip_footer(sections)
+    return builder.finish()
+
+
+def _classes(el) -> str:
+    return f"{el.get('class', '')} {el.get('id', '')}"
 
 
 def _blocks(root: lxml.html.HtmlElement):
-    """Block-level elements in reading order, descending through wrappers (div, td, section)."""
+    """Block-level elements in reading order, descending through wrappers (div, td, section, layout tables)."""
     for child in root:
         if not isinstance(child.tag, str):
             continue
         tag = child.tag.lower()
-        if tag in _BLOCK_TAGS:
+        if tag == "figure":
+            yield from _figure(child)
+        elif tag == "img":
+            if _alt(child):
+                yield child
+        elif tag == "table" and not _has_blocks(child):
             yield child
-        elif tag in ("br", "hr", "img"):
+        elif tag in _BLOCK_TAGS and tag != "table":
+            yield child
+        elif tag in ("br", "hr"):
             continue
-        elif any(isinstance(d.tag, str) and d.tag.lower() in _BLOCK_TAGS for d in child.iterdescendants()):
+        elif _has_blocks(child):
             yield from _blocks(child)
         elif _text(child):
             yield child
+
+
+def _figure(figure):
+    """A figure is described by its image's alt text, else by its caption; 'Figure 1 of the paper' says nothing."""
+    described = [img for img in figure.iter("img") if _alt(img)]
+    if described:
+        yield from described
+        return
+    for caption in figure.iter("figcaption"):
+        if re.sub(r"(?i)^(?:fig(?:ure)?\.?\s*\d+\s*[:.]?\s*)", "", _text(caption)).strip(" .") and not re.fullmatch(
+            r"(?i)fig(?:ure)?\.?\s*\d+(?: of the (?:paper|post))?\.?", _text(caption)
+        ):
+            yield caption
+
+
+def _has_blocks(el) -> bool:
+    return any(isinstance(d.tag, str) and d.tag.lower() in _BLOCK_TAGS for d in el.iterdescendants())
+
+
+def _alt(img) -> str:
+    """An image's description, unless it is empty or only a file name."""
+    alt = tidy(img.get("alt") or "")
+    if not alt or re.fullmatch(r"(?i)[\w\s-]*\.(?:png|jpe?g|gif|svg|webp)|image|figure|img|photo|picture", alt):
+        return ""
+    return alt
 
 
 def _read_block(el, builder: _Builder, heading_levels: list[int]) -> None:
@@ -175,31 +244,66 @@ def _read_block(el, builder: _Builder, heading_levels: list[int]) -> None:
     if re.fullmatch(r"h[1-6]", tag):
         title = _text(el)
         if title:
-            builder.heading(heading_case(title), heading_levels.index(int(tag[1])) + 1)
+            builder.heading(heading_case(title), _known_level(title) or heading_levels.index(int(tag[1])) + 1)
         return
     if tag in ("ul", "ol"):
-        lines = tuple(t for li in el.iter("li") if (t := _text(li)))
+        lines = tuple(_list_entries(el))
         if lines:
             builder.block(Block(BlockKind.LIST, lines))
         return
     if tag == "blockquote":
-        text = _text(el)
+        text = " ".join(t for child in _blocks_or_self(el) if (t := _text(child)))
         if text:
             builder.block(Block(BlockKind.QUOTE, (text,)))
         return
     if tag == "table":
         rows = tuple(
-            ", ".join(c for cell in row if (c := _text(cell)))
+            " | ".join(_text(cell) for cell in row if isinstance(cell.tag, str) and cell.tag.lower() in ("td", "th"))
             for row in el.iter("tr")
         )
-        builder.block(Block(BlockKind.TABLE, tuple(r for r in rows if r)))
+        rows = tuple(r for r in rows if r.strip(" |"))
+        if rows:
+            builder.block(Block(BlockKind.TABLE, rows))
+        return
+    if tag == "img":
+        builder.block(Block(BlockKind.IMAGE, (_alt(el),)))
+        return
+    if tag == "figcaption":
+        builder.block(Block(BlockKind.IMAGE, (re.sub(r"(?i)^fig(?:ure)?\.?\s*\d+\s*[:.]\s*", "", _text(el)),)))
         return
     _read_paragraph(el, builder)
+
+
+def _blocks_or_self(el):
+    inner = list(_blocks(el))
+    return inner or [el]
+
+
+def _list_entries(el):
+    """Each entry of a list, nested lists flattened after their parent entry; ordered entries numbered."""
+    ordered = el.tag.lower() == "ol"
+    number = int(el.get("start") or 1)
+    for li in el:
+        if not isinstance(li.tag, str) or li.tag.lower() != "li":
+            continue
+        nested = [sub for sub in li if isinstance(sub.tag, str) and sub.tag.lower() in ("ul", "ol")]
+        own = copy.deepcopy(li)
+        for sub in [s for s in own if isinstance(s.tag, str) and s.tag.lower() in ("ul", "ol")]:
+            sub.drop_tree()
+        text = _text(own)
+        if text:
+            yield f"{number}. {text}" if ordered else text
+            number += 1
+        for sub in nested:
+            yield from _list_entries(sub)
 
 
 def _read_paragraph(el, builder: _Builder) -> None:
     text = _text(el)
     if not text:
+        images = [alt for img in el.iter("img") if (alt := _alt(img))]
+        if images:
+            builder.block(Block(BlockKind.IMAGE, (" ".join(images),)))
         return
     lead = _leading_bold(el)
     if lead is not None:
@@ -217,12 +321,17 @@ def _read_paragraph(el, builder: _Builder) -> None:
         if not rest and _looks_like_heading(lead_text):
             builder.heading(heading_case(lead_text), _heading_level(lead_text, builder))
             return
+        link, rest = _link(lead, el, rest)
+        authors_el = _authors_element(lead)
+        if authors_el is not None:
+            authors = _text(authors_el).strip("() ")
+            rest = re.sub(rf"^\(?{re.escape(_text(authors_el).strip('() '))}\)?\s*", f"({authors}) ", rest)
         header = _HEADER.match(rest)
         authors, by, body = header.group("first"), header.group("by"), header.group("body")
         if authors and re.match(r"(summarized|summarised)\s+by\s+", authors, re.I):
             by, authors = re.sub(r"^\S+\s+by\s+", "", authors), None
-        if authors is not None or by is not None or lead.find(".//a") is not None:
-            builder.start_item(lead_text.rstrip(":").strip(), _link(lead, el), authors, by)
+        if authors is not None or by is not None or link is not None:
+            builder.start_item(lead_text.rstrip(":").strip(), link, authors, by)
             if body:
                 builder.block(Block.paragraph(body))
             return
@@ -238,44 +347,76 @@ def _leading_bold(el):
     for child in el:
         if not isinstance(child.tag, str):
             continue
-        if child.tag.lower() in ("strong", "b"):
+        tag = child.tag.lower()
+        if tag in ("strong", "b"):
             return child
-        if child.tag.lower() == "a" and len(child) and child[0].tag in ("strong", "b") and not (child.text or "").strip():
+        if tag == "a" and len(child) and child[0].tag in ("strong", "b") and not (child.text or "").strip():
             return child
+        if tag == "em" or tag == "i":
+            # An opinion marked in italics: "<em>Rohin's opinion:</em>".
+            return child if _OPINION.match(_text(child)) else None
         return None
     return None
 
 
-def _link(lead, paragraph) -> str | None:
+def _link(lead, paragraph, rest: str) -> tuple[str | None, str]:
+    """The item's link: inside the bold, around it, or just after it as '(<a>link</a>)'."""
     if lead.tag == "a":
-        return lead.get("href")
+        return _web(lead.get("href")), rest
     anchor = lead.find(".//a")
-    if anchor is None:
-        following = lead.getnext()
-        if following is not None and following.tag == "a" and not (lead.tail or "").strip(" ("):
-            anchor = following
-    href = anchor.get("href") if anchor is not None else None
+    if anchor is not None:
+        return _web(anchor.get("href")), rest
+    following = lead.getnext()
+    if following is not None and following.tag == "a" and not (lead.tail or "").strip(" ("):
+        label = _text(following)
+        if re.fullmatch(r"(?i)link|here|pdf|paper|post|blog post|arxiv|article|web|site", label):
+            rest = re.sub(rf"^\(?\s*{re.escape(label)}\s*\)?\s*", "", rest)
+        return _web(following.get("href")), rest
+    return None, rest
+
+
+def _web(href: str | None) -> str | None:
     return href if href and re.match(r"https?://", href) else None
+
+
+def _authors_element(lead):
+    """Authors in italics right after the title: '<strong>Title</strong> <em>(Ada Lovelace et al)</em>'."""
+    following = lead.getnext()
+    if following is None or following.tag not in ("em", "i") or (lead.tail or "").strip(" ("):
+        return None
+    text = _text(following)
+    if not text or _OPINION.match(text) or len(text) > 200:
+        return None
+    return following
 
 
 def _looks_like_heading(text: str) -> bool:
     plain = text.strip().rstrip(":")
     if not plain or len(plain) > 80:
         return False
-    known = {h.lower() for h in TOP_HEADINGS + SUB_HEADINGS}
-    return plain.lower() in known or (plain.isupper() and len(plain) > 2)
+    return _known_level(plain) is not None or (plain.isupper() and len(plain) > 2)
+
+
+def _known_level(text: str) -> int | None:
+    plain = text.strip().rstrip(":").lower()
+    if plain in {h.lower() for h in TOP_HEADINGS}:
+        return 1
+    if plain in {h.lower() for h in SUB_HEADINGS}:
+        return 2
+    return None
 
 
 def _heading_level(text: str, builder: _Builder) -> int:
-    if text.strip().lower() in {h.lower() for h in TOP_HEADINGS}:
-        return 1
-    if text.strip().lower() in {h.lower() for h in SUB_HEADINGS}:
-        return 2
-    return 1 if text.isupper() else 2
+    """A known heading has its level; an unknown one is a subsection once a section is open."""
+    return _known_level(text) or (2 if builder.sections else 1)
 
 
 def heading_case(title: str) -> str:
     """'TECHNICAL AI ALIGNMENT' reads and chapters as 'Technical AI alignment'; other titles stay."""
+    title = title.strip().rstrip(":").strip()
+    known = {h.lower(): h for h in TOP_HEADINGS + SUB_HEADINGS}
+    if title.lower() in known:
+        return known[title.lower()]
     if not title.isupper():
         return title
     words = title.split()
@@ -292,14 +433,41 @@ def heading_case(title: str) -> str:
 
 
 def _text(el) -> str:
-    """Readable text of an element: footnote markers and images dropped, whitespace tidied."""
+    """Readable text of an element: footnote markers and images dropped, powers kept, whitespace tidied."""
     el = copy.deepcopy(el)
+    for anchor in list(el.iter("a")):
+        href = anchor.get("href") or ""
+        if re.match(r"#(?:fn|footnote|cite|ref)", href, re.I) and anchor.getparent() is not None:
+            _drop(anchor)
     for sup in list(el.iter("sup")):
-        if re.fullmatch(r"\s*\[?\d+\]?\s*", sup.text_content() or ""):
-            sup.drop_tree()
+        _superscript(sup)
     for br in el.iter("br"):
         br.tail = " " + (br.tail or "")
+    for cell in el.iter("td", "th", "li", "p", "div"):
+        cell.tail = " " + (cell.tail or "")
     return tidy(el.text_content())
+
+
+def _superscript(sup) -> None:
+    """'10<sup>6</sup>' is a power; 'weights<sup>2</sup>' or '<sup>[1]</sup>' is a footnote marker."""
+    text = (sup.text_content() or "").strip()
+    if sup.getparent() is None:
+        return
+    if not text:
+        _drop(sup)
+        return
+    previous = sup.getprevious()
+    before = (previous.tail if previous is not None else sup.getparent().text) or ""
+    if re.fullmatch(r"-?\d+|[a-z]", text) and re.search(r"(?:\d|\b[A-Za-z])$", before):
+        sup.text, sup[:] = "^" + text, []
+        return
+    if re.fullmatch(r"\[?\d+\]?|[*†‡]|[a-z]", text):
+        _drop(sup)
+
+
+def _drop(el) -> None:
+    if el.getparent() is not None:
+        el.drop_tree()
 
 
 def _text_without(el, lead) -> str:
@@ -312,7 +480,7 @@ def _text_without(el, lead) -> str:
 
 
 def tidy(text: str) -> str:
-    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\s+([.,;:!?)\]])", r"\1", text)
     text = re.sub(r"([(\[])\s+", r"\1", text)
@@ -320,16 +488,18 @@ def tidy(text: str) -> str:
 
 
 def _strip_footer(sections: tuple[Section, ...]) -> tuple[Section, ...]:
-    """Boilerplate paragraphs after the last item (subscribe, copyright) are not part of the issue."""
-    if not sections or not sections[-1].items:
-        return sections
-    last = sections[-1]
-    items = list(last.items)
-    while items and not items[-1].title and all(
-        _BOILERPLATE.search(" ".join(b.lines)) for b in items[-1].blocks
-    ):
-        items.pop()
-    return sections[:-1] + (Section(last.title, last.level, tuple(items)),)
+    """Boilerplate paragraphs after the last item (subscribe, podcast, copyright) are not part of the issue."""
+    sections = list(sections)
+    while sections:
+        last = sections[-1]
+        items = list(last.items)
+        while items and not items[-1].title and all(_BOILERPLATE.search(" ".join(b.lines)) for b in items[-1].blocks):
+            items.pop()
+        sections[-1] = Section(last.title, last.level, tuple(items))
+        if items or _known_level(last.title):
+            break
+        sections.pop()
+    return tuple(sections)
 
 
 # --- flattened text --------------------------------------------------------------------------------

@@ -12,11 +12,17 @@ class BlockKind(str, Enum):
     LIST = "list"
     QUOTE = "quote"
     TABLE = "table"
+    IMAGE = "image"
+    """An image's description (its alt text); the one line is the description."""
 
 
 @dataclass(frozen=True)
 class Block:
-    """A unit of written text: a paragraph, or a list/quote/table whose `lines` are its entries."""
+    """A unit of written text: a paragraph, or a list/quote/table whose `lines` are its entries.
+
+    An ordered list's entries start with their number ('1. '); a table's lines are its rows, cells
+    separated by ' | ', the first row its header.
+    """
 
     kind: BlockKind
     lines: tuple[str, ...]

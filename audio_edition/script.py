@@ -76,23 +76,63 @@ def _item(item: Item, pauses: Pauses) -> list[tuple[str, Role, float]]:
     return out
 
 
+TABLE_ROWS_READ = 5
+"""A table with at most this many rows (after its header) and TABLE_COLUMNS_READ columns is read row by row."""
+TABLE_COLUMNS_READ = 4
+
+
 def _blocks(blocks: tuple[Block, ...], role: Role, pauses: Pauses) -> list[tuple[str, Role, float]]:
     out: list[tuple[str, Role, float]] = []
     for block in blocks:
         if block.kind == BlockKind.LIST:
-            for line in block.lines:
-                out.append((_sentence(line), role, pauses.paragraph / 2))
-            if out:
-                out[-1] = (out[-1][0], role, pauses.paragraph)
+            # One segment per entry, a short pause after each; an ordered entry keeps its number ("1. ...").
+            lines = [(_sentence(line), role, pauses.paragraph / 2) for line in block.lines]
         elif block.kind == BlockKind.QUOTE:
             quoted = " ".join(_sentence(line) for line in block.lines)
-            out.append((f"Quote: {quoted} End quote.", Role.QUOTE, pauses.paragraph))
+            lines = [(f"Quote: {quoted} End quote.", Role.QUOTE, pauses.paragraph)]
         elif block.kind == BlockKind.TABLE:
-            rows = len(block.lines)
-            out.append((f"A table with {rows} rows is omitted here; it is in the show notes.", role, pauses.paragraph))
+            lines = [(text, role, pauses.paragraph / 2) for text in _table(block.lines)]
+        elif block.kind == BlockKind.IMAGE:
+            lines = [(f"Image: {_sentence(block.lines[0])}", role, pauses.paragraph)]
         else:
-            out.append((_sentence(" ".join(block.lines)), role, pauses.paragraph))
+            lines = [(_sentence(" ".join(block.lines)), role, pauses.paragraph)]
+        if lines:
+            text, who, _ = lines[-1]
+            lines[-1] = (text, who, pauses.paragraph)
+        out += lines
     return out
+
+
+def _table(rows: tuple[str, ...]) -> list[str]:
+    """A small table row by row, each cell with its column's header; a large one is announced, not read.
+
+    A listener can follow a few rows of results read as sentences ("GPT-2: accuracy 63%"), but not a
+    grid read cell by cell, so larger tables are left to the written newsletter.
+    """
+    cells = [[cell.strip() for cell in row.split(" | ")] for row in rows]
+    header, body = cells[0], cells[1:]
+    if not body:
+        return [_sentence(", ".join(c for c in header if c))]
+    if len(body) > TABLE_ROWS_READ or len(header) > TABLE_COLUMNS_READ:
+        return [f"A table of {len(body)} rows is not read out here; it is in the written newsletter."]
+    values = [_lower(h) for h in header[1:] if h] or ["values"]
+    said = [f"A table of {_join(values)}, by {_lower(header[0]) or 'row'}:"]
+    for row in body:
+        pairs = [(h, c) for h, c in zip(header[1:], row[1:]) if c]
+        if len(pairs) == 1:
+            said.append(_sentence(f"{row[0]}: {pairs[0][1]}"))
+        else:
+            said.append(_sentence(f"{row[0]}: " + ", ".join(f"{h} {c}".strip() for h, c in pairs)))
+    return said
+
+
+def _lower(header: str) -> str:
+    """A header inside a sentence: 'Median forecast' -> 'median forecast', but 'GPT-2 score' stays."""
+    return header if header[:2].isupper() else header[:1].lower() + header[1:]
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _sentence(text: str) -> str:

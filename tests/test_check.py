@@ -1,0 +1,150 @@
+"""Checked by ear: the real voice speaks, the Whisper recognizer listens, and what was heard is compared with
+what was meant: for tricky sentences of every kind, and for a whole built episode."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from audio_edition import check, speak
+from audio_edition.check import Heard, compare, comparable
+from audio_edition.model import Role
+from conftest import REPO
+
+pytest.importorskip("faster_whisper", reason="the check extra is not installed (pip install '.[check]')")
+
+LEXICON = speak.Lexicon.load(REPO / "voices" / "lexicon.toml")
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> check.Recognizer:
+    return check.Recognizer()
+
+
+@pytest.fixture(scope="module")
+def narrator():
+    return speak.load_profile(REPO / "voices", "joe").voice(Role.NARRATOR)
+
+
+# --- comparing what was said with what was heard -------------------------------------------------
+
+
+def test_both_sides_are_compared_as_words_whatever_their_spelling():
+    assert comparable("It pays $40,000 (upbeat music) ♪") == ["it", "pays", "forty", "thousand", "dollars"]
+    assert comparable("The U.S. and R.L. and a PhD") == comparable("the U S and RL and a P H D")
+    assert comparable("Ahsya's set-up", speak.Lexicon((("Asya", "Ahsya"),))) == ["asya's", "set", "up"]
+
+
+def test_a_line_not_heard_is_counted_against_it_and_listed_first():
+    said = ["The first line is heard.", "This second line was never spoken at all.", "The last line is heard."]
+    heard = [Heard("The first line is heard.", 0.0, 2.0), Heard("The last line is heard.", 2.0, 4.0)]
+    report = compare(said, heard)
+    assert (report.words, report.deletions, report.substitutions, report.insertions) == (18, 8, 0, 0)
+    assert report.wer == pytest.approx(8 / 18)
+    [worst] = report.worst()
+    assert (worst.line, worst.errors, worst.heard) == (2, 8, "")
+    assert report.segments[2].start == 2.0
+
+
+def test_words_heard_over_the_outro_belong_to_the_last_line_and_compounds_are_no_error():
+    said = ["The set-up works.", "Thanks for listening."]
+    heard = [Heard("The setup works.", 0.0, 1.0), Heard("Thanks for listening. Thank you very much.", 1.0, 3.0)]
+    report = compare(said, heard)
+    assert report.segments[0].errors == 0
+    assert (report.insertions, report.worst()[0].line) == (4, 2)
+    assert report.worst()[0].differences == (("", "thank you very much"),)
+
+
+# --- tricky sentences through the real voice ------------------------------------------------------
+
+TRICKY = {
+    # category: (written, phrases a listener must hear, in spoken words)
+    "cardinals, ordinals, decimals, thousands": (
+        "The model was trained on 1,250 examples for the 3rd time, with a loss of 0.25.",
+        ["one thousand two hundred fifty examples", "third time", "zero point two five"]),
+    "ranges": ("Accuracy improved from 1,000–2,000 samples.", ["one thousand to two thousand"]),
+    "scientific notation": ("The learning rate was 1e-3 and the search covered 10^6 states.",
+                            ["ten to the minus three", "ten to the"]),
+    "suffixes and model names": ("GPT-3 has 175B parameters, and training was 2x faster.",
+                                 ["gpt three", "one hundred seventy five billion", "two times faster"]),
+    "money": ("The grant pays $40,000, or about £30k, or €1.5M in total.",
+              ["forty thousand dollars", "thirty thousand pounds", "one point five million euros"]),
+    "percentages": ("Performance rose by 15% on the benchmark.", ["fifteen percent"]),
+    "dates": ("The deadline is October 25, 2019, and the workshop is on 2020-03-15.",
+              ["october twenty fifth twenty nineteen", "march fifteenth twenty twenty"]),
+    "times": ("The talk starts at 3:30 pm and ends at 5 pm.", ["three thirty pm", "five pm"]),
+    "years": ("The field has grown a lot since 2012.", ["since twenty twelve"]),
+    "versions": ("The code in v2.1 fixed GPT-2 in a 2-D grid world.", ["version two point one", "gpt two", "two d"]),
+    "units": ("The chip runs at 2.4 GHz and a step takes 12 ms.", ["two point four gigahertz", "twelve milliseconds"]),
+    "math symbols": ("We need x ≠ y, with p < 0.05 and a gain of ±3 points.",
+                     ["is not equal to", "less than zero point zero five", "plus or minus three"]),
+    "Greek letters": ("The loss uses α and β as weights.", ["alpha and beta"]),
+    "abbreviations and acronyms": ("Smith et al. compare RL vs. HRL, e.g. on Atari games.",
+                                   ["and colleagues", "rl versus hrl", "for example"]),
+    "more abbreviations": ("The fund pays 5% p.a., a.k.a. the interest rate.", ["per annum", "also known as"]),
+    "cross-references": ("This builds on AN #58 from last month.", ["alignment newsletter number fifty eight"]),
+    "links": ("The code is at https://github.com/openai/baselines for anyone.", ["the code is at a link for anyone"]),
+    "parentheses and dashes": ("The agent (a small one) learned quickly — surprisingly so.",
+                               ["a small one learned quickly surprisingly so"]),
+    "lexicon": ("This matters for mesa-optimizers.", ["mesa optimizers"]),
+}
+READ_ALOUD = {"slash", "caret", "hash", "tilde", "underscore", "http", "https", "colon", "dot", "sign"}
+
+
+@pytest.mark.parametrize("category", TRICKY)
+def test_a_tricky_sentence_is_heard_as_a_listener_expects(category, narrator, recognizer):
+    written, phrases = TRICKY[category]
+    lines = speak.spoken_lines(written, LEXICON)
+    audio = np.concatenate([narrator.speak(line.spoken) for line in lines])
+    heard = " ".join(comparable(" ".join(h.text for h in recognizer.transcribe(audio, narrator.sample_rate)), LEXICON))
+    for phrase in phrases:
+        assert f" {phrase} " in f" {heard} ", f"{category}: meant {phrase!r}, heard {heard!r}"
+    assert not READ_ALOUD & set(heard.split()), f"{category}: a symbol was read aloud: {heard!r}"
+
+
+# --- a whole built episode ------------------------------------------------------------------------
+
+
+def run_check(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audio_edition", "--settings", str(REPO / "edition.toml"), "check", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_a_built_episode_is_heard_as_its_script_and_a_wrong_line_stands_out(built_episodes, tmp_path, recognizer):
+    folder = tmp_path / "an-007"
+    shutil.copytree(built_episodes / "an-007", folder)
+    report = check.check_episode(folder, recognizer, LEXICON)
+    # A short issue is mostly names and one-word headings, where the tiny model is weakest.
+    assert report.words > 50 and report.wer <= 0.2, check.describe(report, "an-007")
+
+    said = (folder / "script.txt").read_text(encoding="utf-8").splitlines()
+    target = next(n for n, line in enumerate(said) if line.startswith("A short post about inner goals"))
+    said[target] = "Seven purple elephants quietly repainted the lighthouse before breakfast."
+    heard = recognizer.transcribe(folder / "an-007.mp3")
+    tampered = compare(said, heard, LEXICON)
+    [worst] = tampered.worst(1)
+    assert worst.line == target + 1 and worst.rate > 0.7, check.describe(tampered, "an-007")
+    assert tampered.wer > report.wer
+
+
+def test_check_on_the_command_line_reports_the_rate_and_fails_above_a_threshold(built_episodes):
+    result = run_check(str(built_episodes / "an-007"), "--max-wer", "0.0001", "--worst", "2")
+    assert result.stdout.startswith("an-007: word error rate "), result.stderr
+    if "word error rate 0.0%" not in result.stdout:
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1].startswith("error: an-007: word error rate ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_model_is_one_line(built_episodes, tmp_path):
+    result = run_check(str(built_episodes / "an-007"), "--model", str(tmp_path / "no-such-model"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: the Whisper model folder {tmp_path / 'no-such-model'} does not exist"
+
+
+def test_an_episode_not_built_is_one_line():
+    result = run_check("999")
+    assert result.returncode == 1
+    assert "error: no built episode '999'" in result.stderr and "Traceback" not in result.stderr
