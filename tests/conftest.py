@@ -40,3 +40,24 @@ def make_settings(tmp: Path, cache: Path | None = None, **overrides) -> Settings
 @pytest.fixture
 def settings(tmp_path, speech_cache) -> Settings:
     return make_settings(tmp_path, speech_cache)
+
+
+@pytest.fixture(scope="session")
+def built_episodes(tmp_path_factory, speech_cache) -> Path:
+    """An episodes/ folder with issue #7 of the small feed built once per session; treat it as read-only."""
+    from audio_edition import build, feed
+
+    settings = make_settings(tmp_path_factory.mktemp("built"), speech_cache)
+    entries = feed.read_entries(str(SMALL_FEED), settings.newsletter.issue_pattern)
+    build.build(feed.select(entries, 7), settings)
+    return settings.paths.episodes
+
+
+@pytest.fixture
+def published_site(tmp_path, speech_cache, built_episodes) -> Settings:
+    """Settings whose public/ (under tmp_path) has been published from the session's built episode."""
+    from audio_edition.publish import publish
+
+    settings = make_settings(tmp_path, speech_cache, **{"paths.episodes": str(built_episodes)})
+    publish(settings)
+    return settings
