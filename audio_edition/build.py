@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import inputs
 from . import issue as issue_stage
 from . import manifest, mix, podcast, script as script_stage, speak, tags, timeline
-from .errors import IssueError
+from .errors import IssueError, PublishError
 from .model import Entry, Episode, Issue, Script
 from .progress import track
 from .settings import Settings
@@ -50,6 +51,11 @@ def load_voice(settings: Settings) -> tuple[speak.Profile, speak.Lexicon]:
 
 
 def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Lexicon] | None = None) -> Built:
+    fingerprint = inputs.digest(entry, settings, mix.ffmpeg())
+    done = up_to_date(settings.paths.episodes / manifest.slug(entry.number), fingerprint)
+    if done:
+        log.info("%s is up to date: nothing it is built from has changed", done.folder / done.episode.audio)
+        return done
     issue, script = prepare(entry, settings)
     profile, lexicon = voice or load_voice(settings)
     slug = manifest.slug(issue.number)
@@ -60,17 +66,20 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
 
     planned = speak.plan(script, profile, lexicon)
     cache = speak.SpeechCache(settings.paths.cache / "speech")
-    stream = speak.synthesize(planned, profile, cache)
-    spoken = list(track(stream, len(planned), "synthesizing", lambda s: len(s.speech.samples) / s.speech.sample_rate))
-    mixed = mix.stitch(spoken, script.chapters, settings.audio.intro, settings.audio.outro)
-    log.info("synthesized %d segments, reused %d from the cache; mastering %.1f minutes",
-             cache.misses, cache.hits, mixed.timeline.duration / 60)
+    todo = [0 if cache.has(item.key) else len(item.text) for item in planned]
+    stream = track(speak.synthesize(planned, profile, cache, settings.speed.threads), len(planned), "synthesizing",
+                   lambda s: len(s.speech.samples) / s.speech.sample_rate, todo)
+    a = settings.audio
+    mastering = mix.Mastering(a.loudness, a.true_peak, a.bitrate, a.sample_rate)
+    gain = mix.expected_gain((e for _, e in manifest.all_episodes(settings.paths.episodes)), issue.number, a.loudness)
 
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
         staging = Path(tmp)
         audio_name = f"{slug}.mp3"
-        a = settings.audio
-        mix.master(mixed, staging / audio_name, a.loudness, a.true_peak, a.bitrate, a.sample_rate)
+        mixed = mix.produce(stream, script.chapters, a.intro, a.outro, staging / audio_name, mastering, gain,
+                            meter_apart=speak.speaks_first(planned, cache, settings.speed.threads))
+        log.info("synthesized %d segments, reused %d from the cache; mastered %.1f minutes to %.1f LUFS, %.1f dBTP",
+                 cache.misses, cache.hits, mixed.timeline.duration / 60, mixed.loudness, mixed.true_peak)
         title = f"{settings.newsletter.name} #{issue.number}: {issue.title}"
         tags.write(staging / audio_name, tags.Tags(
             title=title, show=settings.podcast.title, artist=settings.podcast.author, number=issue.number,
@@ -96,13 +105,40 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
             audio_bytes=(staging / audio_name).stat().st_size,
             source_hash=source_hash(entry),
             extra={"built": datetime.now(timezone.utc).isoformat(timespec="seconds"), "voice": profile.name,
-                   "segments": [item.key for item in planned]},
+                   "segments": [item.key for item in planned], "inputs": fingerprint,
+                   "mastering": {"gain": mixed.gain, "loudness": a.loudness, "measured": mixed.loudness,
+                                 "true_peak": mixed.true_peak, "encodes": mixed.encodes},
+                   "speech": {"synthesized": cache.misses, "reused": cache.hits}},
         )
-        for name in (audio_name, "script.txt", "transcript.vtt", "chapters.json"):
+        names = (audio_name, "script.txt", "transcript.vtt", "chapters.json")
+        for name in names:
             os.replace(staging / name, folder / name)
+        episode.extra["outputs"] = {name: _stamp(folder / name) for name in names}
         manifest.write(folder, episode)
     log.info("built %s (%s, %.1f minutes)", folder / audio_name, _size(episode.audio_bytes), episode.duration / 60)
     return Built(episode, folder, cache.misses, cache.hits)
+
+
+def up_to_date(folder: Path, fingerprint: str) -> Built | None:
+    """The episode as built before, if it was built from exactly these inputs and its files are as it left them."""
+    try:
+        episode = manifest.read(folder)
+    except PublishError:
+        return None
+    outputs = episode.extra.get("outputs") or {}
+    if episode.extra.get("inputs") != fingerprint or not outputs:
+        return None
+    if any(_stamp(folder / name) != list(stamp) for name, stamp in outputs.items()):
+        return None
+    return Built(episode, folder, 0, len(episode.extra.get("segments", ())))
+
+
+def _stamp(path: Path) -> list[int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def describe(issue: Issue) -> str:

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="check the feed once, then exit (the default)")
     when.add_argument("--every", metavar="DURATION", help="check the feed every DURATION (1h, 30m) until stopped")
+    cache = commands.add_parser("cache", help="the speech cache: `cache prune` deletes speech no built episode uses")
+    cache.add_argument("action", choices=["prune"])
+    cache.add_argument("--dry-run", action="store_true", help="say how much would go; delete nothing")
     return parser
 
 
@@ -198,8 +201,20 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return watch.once(settings, source)
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from .speak import SpeechCache, used_keys
+
+    settings = _settings(args)
+    cache = SpeechCache(settings.paths.cache / "speech")
+    keep = used_keys(settings.paths.episodes)
+    removed = cache.prune(keep, dry_run=args.dry_run)
+    log.info("%s %d cached segments no episode uses; kept %d", "would delete" if args.dry_run else "deleted",
+             removed, len(cache.keys() & keep))
+    return 0
+
+
 COMMANDS = {"episode": cmd_episode, "publish": cmd_publish, "script": cmd_script, "say": cmd_say, "watch": cmd_watch,
-            "check": cmd_check,
+            "check": cmd_check, "cache": cmd_cache,
             "serve": cmd_serve}
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Synthesized speech on disk, keyed by what shapes the sound, so a rebuild re-synthesizes only what changed."""
+"""Synthesized speech on disk, keyed by what shapes the sound, so a rebuild re-synthesizes only what changed.
+
+An entry is `<key[:2]>/<key>.wav` (the speech) and `<key>.json` beside it (per-sentence sample counts
+and the spoken text). The key is computed by `speak.plan` from the voice's identity (engine, engine
+version, model, settings), the pause between sentences and the spoken text after normalization and
+the lexicon: whatever changes the sound changes the key, and nothing else does.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ import json
 import logging
 import os
 import tempfile
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..manifest import all_episodes
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +35,25 @@ class Speech:
 
 @dataclass
 class SpeechCache:
+    """The cache folder and what this run did with it: the counters a build reports."""
+
     folder: Path
     hits: int = 0
+    """Entries read back (speech not synthesized again)."""
     misses: int = 0
+    """Lookups that found nothing usable (missing or damaged)."""
+    written: int = 0
+    """Entries stored."""
+    pruned: int = 0
+    """Entries deleted by `prune`."""
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.wav"
+
+    def has(self, key: str) -> bool:
+        """Whether an entry looks whole, without reading it (and without counting a hit or a miss)."""
+        path = self._path(key)
+        return path.exists() and path.with_suffix(".json").exists()
 
     def get(self, key: str) -> Speech | None:
         path = self._path(key)
@@ -44,7 +66,9 @@ class SpeechCache:
                 rate = wav.getframerate()
                 samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
             lengths = tuple(json.loads(meta.read_text())["sentence_samples"])
-        except (OSError, EOFError, wave.Error, ValueError, KeyError) as exc:
+            if sum(lengths) != len(samples):
+                raise ValueError(f"{len(samples)} samples where the sentences add up to {sum(lengths)}")
+        except (OSError, EOFError, wave.Error, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring a damaged cache entry %s (%s)", path.name, exc)
             self.misses += 1
             return None
@@ -69,19 +93,37 @@ class SpeechCache:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        self.written += 1
 
     def keys(self) -> set[str]:
         return {p.stem for p in self.folder.glob("*/*.wav")}
 
-    def prune(self, keep: set[str]) -> int:
-        """Delete entries no episode uses; returns how many went."""
-        removed = 0
-        for wav in self.folder.glob("*/*.wav"):
-            if wav.stem not in keep:
-                wav.unlink(missing_ok=True)
-                wav.with_suffix(".json").unlink(missing_ok=True)
-                removed += 1
+    def prune(self, keep: set[str], dry_run: bool = False) -> int:
+        """Delete every entry not in `keep`, and what interrupted writes left; returns how many entries go."""
+        stale = time.time() - 3600  # a younger .tmp may be a write in progress
+        doomed = [
+            path for path in sorted(self.folder.glob("*/*"))
+            if path.suffix in (".wav", ".json") and path.stem not in keep
+            or path.suffix == ".tmp" and path.stat().st_mtime < stale
+        ]
+        removed = sum(1 for path in doomed if path.suffix == ".wav")
+        if dry_run:
+            return removed
+        for path in doomed:
+            path.unlink(missing_ok=True)
+        for sub in self.folder.glob("*/"):
+            if not any(sub.iterdir()):
+                sub.rmdir()
+        self.pruned += removed
         return removed
+
+
+def used_keys(episodes: Path) -> set[str]:
+    """The speech every built episode uses, as its manifest lists it (`extra["segments"]`)."""
+    keys: set[str] = set()
+    for _, episode in all_episodes(episodes):
+        keys.update(str(key) for key in episode.extra.get("segments", ()))
+    return keys
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

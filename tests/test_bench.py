@@ -1,0 +1,80 @@
+"""The benchmark's own parts: its inputs say what it claims, and its memory meter sees the whole process tree.
+
+No timing is asserted here (speed is for `make bench` to show); these check that the comparison it
+prints is an honest one: the same text for engine and build, synthetic issues that are really new
+speech, an edit that touches one item, settings that move everything into the bench's own folder.
+"""
+
+import sys
+
+from audio_edition import bench, build, feed, settings as settings_module, speak
+
+from conftest import SAMPLE_FEED, make_settings
+
+
+def _issue(tmp_path):
+    settings = make_settings(tmp_path, **{"newsletter.feed": str(SAMPLE_FEED)})
+    entry = feed.select(feed.read_entries(settings.newsletter.feed, settings.newsletter.issue_pattern), "latest")
+    return settings, entry
+
+
+def _texts(entry, settings):
+    lexicon = speak.Lexicon.load(settings.paths.voices / "lexicon.toml")
+    return bench.spoken_script(entry, settings, lexicon)
+
+
+def test_the_raw_engine_reads_what_the_build_says(settings):
+    entry = feed.select(feed.read_entries(settings.newsletter.feed, settings.newsletter.issue_pattern), 7)
+    built = build.build(entry, settings)
+    spoken = (built.folder / built.episode.script).read_text(encoding="utf-8").splitlines()
+    assert _texts(entry, settings) == spoken
+
+
+def test_a_synthetic_issue_repeats_every_item_as_new_speech(tmp_path):
+    settings, entry = _issue(tmp_path)
+    once = _texts(entry, settings)
+    thrice = _texts(bench.repeated(entry, 3), settings)
+    _, script = build.prepare(bench.repeated(entry, 3), settings)
+    assert 2.8 * len(once) < len(thrice) < 3.2 * len(once)
+    assert sum(map(len, thrice)) > 2.9 * sum(map(len, once))
+    # Only short, fixed phrases ("Rohin's opinion.") may repeat; nearly all the speech is new.
+    assert sum(map(len, set(thrice))) > 0.95 * sum(map(len, thrice))
+    assert [c.title for c in script.chapters].count("Highlights") == 1
+
+
+def test_an_edit_changes_one_item_only(tmp_path):
+    settings, entry = _issue(tmp_path)
+    before, after = _texts(entry, settings), _texts(bench.edited(entry), settings)
+    changed = [a for a, b in zip(before, after) if a != b]
+    assert len(before) == len(after) and 1 <= len(changed) <= 3
+
+
+def test_the_bench_feed_and_settings_read_back_as_the_issue_and_its_folder(tmp_path):
+    settings, entry = _issue(tmp_path)
+    bench.write_feed(entry, tmp_path / "feed.xml")
+    path = bench.settings_file(settings, tmp_path / "work", tmp_path / "feed.xml")
+    moved = settings_module.load(path)
+    assert moved.paths.cache == tmp_path / "work" / "cache" and moved.paths.public == tmp_path / "work" / "public"
+    assert moved.audio == settings.audio and moved.voice == settings.voice and moved.speed == settings.speed
+    [read] = feed.read_entries(moved.newsletter.feed, moved.newsletter.issue_pattern)
+    assert (read.number, read.title, read.guid, read.published) == (entry.number, entry.title, entry.guid, entry.published)
+    assert build.prepare(read, moved)[1] == build.prepare(entry, settings)[1]
+
+
+def test_peak_memory_counts_the_children_too(tmp_path):
+    # The parent holds 50 MB, its child 150 MB more: only the tree's sum reaches 200 MB.
+    child = "import time; b = bytearray(150 << 20); time.sleep(1.5)"
+    parent = f"import subprocess, sys; b = bytearray(50 << 20); subprocess.run([sys.executable, '-c', {child!r}])"
+    run = bench.measure([sys.executable, "-c", parent])
+    assert run.peak_mb >= 200
+    assert run.cpu >= 0 and run.seconds >= 1.5
+
+
+def test_a_failing_run_stops_the_bench_with_its_error(tmp_path):
+    try:
+        bench.measure([sys.executable, "-c", "import sys; sys.exit('no such voice')"])
+    except SystemExit as exc:
+        assert "no such voice" in str(exc)
+    else:
+        raise AssertionError("the bench went on after a failed run")
+
