@@ -60,6 +60,7 @@ class Writer:
 def publish(settings: Settings, numbers: set[int] | None = None) -> Path:
     """Regenerate public/ from the built episodes (all, or the given issue numbers), feed last."""
     public = settings.paths.public
+    remove_leftovers(public)
     writer = Writer(public)
     base = settings.podcast.base_url.rstrip("/")
     pairs: list[tuple[Episode, Media]] = []
@@ -127,3 +128,10 @@ def _digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def remove_leftovers(public: Path) -> None:
+    """Temporary files a killed run left behind; never referenced, since renames are the only publishing."""
+    if public.is_dir():
+        for leftover in public.rglob(".*.tmp"):
+            leftover.unlink(missing_ok=True)

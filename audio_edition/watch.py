@@ -34,7 +34,7 @@ from . import feed as feed_stage
 from .errors import EditionError, FeedError, IssueError, SettingsError
 from .hosting import push
 from .model import Entry
-from .publish import publish
+from .publish import publish, remove_leftovers
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ def run(settings: Settings, source: str) -> Outcome:
     """Check the feed, then build and publish what it lists that is not yet published, under the lock."""
     folder = settings.paths.episodes / STATE_DIR
     with lock(folder):
+        remove_leftovers(settings.paths.public)  # a killed run's temporary files, even if nothing is published now
         state = load_state(folder)
         failures: list[str] = []
         try:
