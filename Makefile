@@ -6,12 +6,14 @@ FEED     ?=
 ISSUE    ?= latest
 PORT     ?= 8000
 TO       ?=
+ID       ?=
+CHAPTER  ?=
 
 PY  := $(VENV)/bin/python
 CLI := $(PY) -m audio_edition --settings $(SETTINGS)
 SOURCE := $(if $(FEED),--feed $(FEED)) --issue $(ISSUE)
 
-.PHONY: help episode publish script test bench assets clean watch serve test-coqui
+.PHONY: help episode publish review segment status script test bench assets clean watch serve test-coqui
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,11 +25,20 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[test,check]'
 	@touch $@
 
-episode: $(VENV)/.installed ## build the newest issue (FEED=, ISSUE=) and publish it to public/
-	$(CLI) episode $(SOURCE)
+episode: $(VENV)/.installed ## build the newest issue (FEED=, ISSUE=; ARGS=--no-publish to only build) and publish it to public/
+	$(CLI) episode $(SOURCE) $(ARGS)
 
-publish: $(VENV)/.installed ## regenerate public/ from every built episode, then copy it to the host (TO=folder|s3|PATH)
-	$(CLI) publish $(if $(TO),--to $(TO))
+publish: $(VENV)/.installed ## regenerate public/ and copy it to the host (TO=folder|s3|PATH); ISSUE=N approves issue N
+	$(CLI) publish $(if $(filter-out latest,$(ISSUE)),--issue $(ISSUE)) $(if $(TO),--to $(TO))
+
+review: $(VENV)/.installed ## list the built episode's segments: id, start, chapter, what is said (ISSUE=, CHAPTER=)
+	$(CLI) review --issue $(ISSUE) $(if $(CHAPTER),--chapter "$(CHAPTER)")
+
+segment: $(VENV)/.installed ## write (and play, if a player exists) one segment from the cache: make segment ID=3f2a9c1e
+	$(CLI) segment $(ID) --issue $(ISSUE) --play
+
+status: $(VENV)/.installed ## each issue's state (new, waiting for review, published, failed), the last watch run
+	$(CLI) status
 
 serve: $(VENV)/.installed ## preview public/ at http://localhost:PORT/ as podcast apps see it (PORT=8000)
 	$(CLI) serve --port $(PORT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from . import inputs
 from . import issue as issue_stage
-from . import manifest, mix, podcast, script as script_stage, speak, tags, timeline
+from . import art, corrections, manifest, mix, notes, podcast, review, script as script_stage, speak, tags, timeline
 from .errors import IssueError, PublishError
 from .model import Entry, Episode, Issue, Script
 from .progress import track
@@ -50,21 +51,34 @@ def load_voice(settings: Settings) -> tuple[speak.Profile, speak.Lexicon]:
     return profile, lexicon
 
 
-def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Lexicon] | None = None) -> Built:
+def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Lexicon] | None = None,
+          approve: bool = True) -> Built:
+    """Build (or find up to date) the episode of `entry`. `approve` is the editor's word that it may be
+    published; without it, in review mode (watch.publish = "review"), a new episode waits for it."""
     fingerprint = inputs.digest(entry, settings, mix.ffmpeg())
-    done = up_to_date(settings.paths.episodes / manifest.slug(entry.number), fingerprint)
+    folder = settings.paths.episodes / manifest.slug(entry.number)
+    previous = _previous(folder)
+    waiting = not approve and settings.watch.publish == "review" and (previous is None or previous.waiting)
+    done = up_to_date(folder, fingerprint)
     if done:
         log.info("%s is up to date: nothing it is built from has changed", done.folder / done.episode.audio)
+        if done.episode.waiting != waiting:
+            manifest.write(folder, dataclasses.replace(done.episode, waiting=waiting))
+            return dataclasses.replace(done, episode=manifest.read(folder))
         return done
     issue, script = prepare(entry, settings)
     profile, lexicon = voice or load_voice(settings)
     slug = manifest.slug(issue.number)
-    folder = settings.paths.episodes / slug
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(folder)
     log.info("building issue #%d (%s): %d segments, %d words", issue.number, issue.title, len(script.segments), issue.words)
 
-    planned = speak.plan(script, profile, lexicon)
+    fixes = corrections.load(folder)
+    planned = speak.plan(script, profile, lexicon, fixes)
+    used = {n for item in planned for n in item.corrected}
+    unmatched = corrections.report_unmatched(fixes, used, folder)
+    if fixes:
+        log.info("applied %d of %d corrections from %s", len(used), len(fixes.items), folder / corrections.NAME)
     cache = speak.SpeechCache(settings.paths.cache / "speech")
     todo = [0 if cache.has(item.key) else len(item.text) for item in planned]
     stream = track(speak.synthesize(planned, profile, cache, settings.speed.threads), len(planned), "synthesizing",
@@ -81,22 +95,27 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
         log.info("synthesized %d segments, reused %d from the cache; mastered %.1f minutes to %.1f LUFS, %.1f dBTP",
                  cache.misses, cache.hits, mixed.timeline.duration / 60, mixed.loudness, mixed.true_peak)
         title = f"{settings.newsletter.name} #{issue.number}: {issue.title}"
+        cover = art.ensure(folder, settings.podcast.cover, issue.number, issue.published, settings.newsletter.name)
         tags.write(staging / audio_name, tags.Tags(
             title=title, show=settings.podcast.title, artist=settings.podcast.author, number=issue.number,
-            date=issue.published, comment=issue.link, cover=settings.podcast.cover, chapters=mixed.timeline.chapters,
+            date=issue.published, comment=issue.link, cover=cover, chapters=mixed.timeline.chapters,
         ))
+        (staging / "notes.html").write_text(
+            notes.show_notes(issue, mixed.timeline.chapters, credits(settings, profile), settings.newsletter.name),
+            encoding="utf-8")
         (staging / "script.txt").write_text("\n".join(
             " ".join(line.spoken for line in item.lines) for item in planned if item.lines) + "\n", encoding="utf-8")
         (staging / "transcript.vtt").write_text(timeline.webvtt(mixed.timeline), encoding="utf-8")
         (staging / "chapters.json").write_text(timeline.chapters_json(mixed.timeline, title), encoding="utf-8")
+        (staging / "segments.json").write_text(review.segments_json(planned, script, mixed.timeline), encoding="utf-8")
         episode = Episode(
             number=issue.number,
             title=title,
-            guid=_existing_guid(folder) or podcast.episode_guid(settings.newsletter.name, issue.number),
+            guid=previous.guid if previous else podcast.episode_guid(settings.newsletter.name, issue.number),
             published=issue.published,
             slug=slug,
             link=issue.link,
-            description=describe(issue),
+            description=notes.description(issue, settings.newsletter.name),
             audio=audio_name,
             script="script.txt",
             transcript="transcript.vtt",
@@ -104,16 +123,21 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
             duration=round(mixed.timeline.duration, 3),
             audio_bytes=(staging / audio_name).stat().st_size,
             source_hash=source_hash(entry),
+            notes="notes.html",
+            art=cover.name,
+            waiting=waiting,
             extra={"built": datetime.now(timezone.utc).isoformat(timespec="seconds"), "voice": profile.name,
                    "segments": [item.key for item in planned], "inputs": fingerprint,
                    "mastering": {"gain": mixed.gain, "loudness": a.loudness, "measured": mixed.loudness,
                                  "true_peak": mixed.true_peak, "encodes": mixed.encodes},
-                   "speech": {"synthesized": cache.misses, "reused": cache.hits}},
+                   "speech": {"synthesized": cache.misses, "reused": cache.hits},
+                   "corrections": {"digest": fixes.digest, "count": len(fixes.items), "applied": len(used),
+                                   "unmatched": unmatched}},
         )
-        names = (audio_name, "script.txt", "transcript.vtt", "chapters.json")
+        names = (audio_name, "script.txt", "transcript.vtt", "chapters.json", "notes.html", "segments.json")
         for name in names:
             os.replace(staging / name, folder / name)
-        episode.extra["outputs"] = {name: _stamp(folder / name) for name in names}
+        episode.extra["outputs"] = {name: _stamp(folder / name) for name in names + (cover.name,)}
         manifest.write(folder, episode)
     log.info("built %s (%s, %.1f minutes)", folder / audio_name, _size(episode.audio_bytes), episode.duration / 60)
     return Built(episode, folder, cache.misses, cache.hits)
@@ -141,11 +165,14 @@ def _stamp(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def describe(issue: Issue) -> str:
-    """The plain description apps show under the title: the headline and the papers it covers."""
-    titles = [item.title for section in issue.sections for item in section.items if item.title]
-    text = f"{issue.title}. In this issue: " + "; ".join(titles) + "."
-    return text if len(text) <= 3900 else text[:3897].rsplit(" ", 1)[0] + "..."
+def credits(settings: Settings, profile: speak.Profile) -> notes.Credits:
+    """What the show notes credit: the voice and its licence, the music, and where feedback goes."""
+    return notes.Credits(
+        voice=profile.credit or profile.name,
+        voice_licence=profile.licence,
+        music=settings.audio.music_credit,
+        feedback=settings.podcast.feedback or settings.podcast.owner_email,
+    )
 
 
 def source_hash(entry: Entry) -> str:
@@ -153,11 +180,12 @@ def source_hash(entry: Entry) -> str:
     return hashlib.sha256(f"{entry.title}\n{entry.content}".encode()).hexdigest()[:16]
 
 
-def _existing_guid(folder: Path) -> str | None:
+def _previous(folder: Path) -> Episode | None:
+    """The episode as last built, whose guid (and approval) a rebuild keeps."""
     if (folder / manifest.NAME).exists():
         try:
-            return manifest.read(folder).guid
-        except Exception:
+            return manifest.read(folder)
+        except PublishError:
             return None
     return None
 

@@ -17,6 +17,8 @@ log = logging.getLogger("audio_edition")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio-edition", description="The Alignment Newsletter as a podcast.")
     parser.add_argument("--settings", default="edition.toml", help="settings file (default: edition.toml)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                        help="override one setting for this run, e.g. --set watch.publish=review (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     parser.add_argument("--version", action="version", version=f"audio-edition {__version__}")
@@ -32,6 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     publish = commands.add_parser("publish", help="regenerate public/ (site, feed, media), then copy it to the host")
     publish.add_argument("--to", metavar="TARGET",
                          help="'folder', 's3', s3://BUCKET/PREFIX or a folder path (default: hosting.target)")
+    publish.add_argument("--issue", action="append", type=int, default=[], metavar="N",
+                         help="approve issue N (waiting for review) and publish it; may be repeated")
+    review = commands.add_parser("review", help="list a built episode's segments: id, start, chapter, spoken text")
+    review.add_argument("--issue", default="latest", help="issue number, or 'latest' built (default)")
+    review.add_argument("--chapter", help="only the chapters whose title contains this text")
+    segment = commands.add_parser("segment", help="write one segment's audio from the speech cache (no synthesis)")
+    segment.add_argument("id", help="the segment's id as `review` prints it (or its first characters)")
+    segment.add_argument("--issue", default="latest", help="issue number, or 'latest' built (default)")
+    segment.add_argument("-o", "--output", help="WAV file to write (default: segment-ID.wav)")
+    segment.add_argument("--play", action="store_true", help="play it with ffplay, paplay, aplay or afplay")
+    commands.add_parser("status", help="what the editor needs at a glance: each issue's state, the last watch run")
     serve = commands.add_parser("serve", help="preview public/ over HTTP as podcast apps and browsers see it")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -77,6 +90,11 @@ def _settings(args: argparse.Namespace):
     from . import settings
 
     overrides = {}
+    for pair in args.overrides:
+        key, sep, value = pair.partition("=")
+        if not sep or "." not in key:
+            raise EditionError(f"--set takes TABLE.KEY=VALUE (e.g. watch.publish=review), not {pair!r}")
+        overrides[key.strip()] = value
     if getattr(args, "feed", None):
         feed = args.feed
         overrides["newsletter.feed"] = feed if "://" in feed else str(Path(feed).resolve())
@@ -98,9 +116,11 @@ def cmd_episode(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with _exclusive(settings):
-        build(_entry(args, settings), settings)
+        built = build(_entry(args, settings), settings, approve=not args.no_publish)
         if args.no_publish:
-            log.info("not published (--no-publish); run `audio-edition publish` to publish")
+            number = built.episode.number
+            later = f"`audio-edition publish --issue {number}`" if built.episode.waiting else "`audio-edition publish`"
+            log.info("not published (--no-publish); %s publishes it", later)
             return 0
         feed = publish(settings)
     log.info("the feed is at %s (served as %s)", feed, settings.podcast.feed_url)
@@ -122,8 +142,44 @@ def cmd_publish(args: argparse.Namespace) -> int:
     settings = _settings(args)
     target(settings, args.to)  # a bad target fails before public/ is touched
     with _exclusive(settings):
-        publish(settings)
+        publish(settings, approve=set(args.issue))
         push(settings, args.to)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from . import review
+
+    settings = _settings(args)
+    folder = review.episode_folder(settings.paths.episodes, args.issue)
+    text = review.listing(review.read(folder), args.chapter)
+    if not text:
+        raise EditionError(f"no chapter of {folder.name} has {args.chapter!r} in its title")
+    print(text)
+    return 0
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from . import review
+    from .speak import SpeechCache
+
+    settings = _settings(args)
+    folder = review.episode_folder(settings.paths.episodes, args.issue)
+    row = review.find(review.read(folder), args.id)
+    speech = SpeechCache(settings.paths.cache / "speech").get(row.key)
+    if speech is None:
+        raise EditionError(f"segment {row.id} is not in the speech cache (pruned?); rebuild with `make episode`")
+    path = review.write_wav(speech.samples, speech.sample_rate, Path(args.output or f"segment-{row.id}.wav"))
+    log.info("wrote %s (%.1f s): %s", path, len(speech.samples) / speech.sample_rate, row.text)
+    if args.play and not review.play(path):
+        log.info("no audio player found (%s); open %s to hear it", ", ".join(c[0] for c in review.PLAYERS), path)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import status
+
+    print(status.report(_settings(args)))
     return 0
 
 
@@ -214,8 +270,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"episode": cmd_episode, "publish": cmd_publish, "script": cmd_script, "say": cmd_say, "watch": cmd_watch,
-            "check": cmd_check, "cache": cmd_cache,
-            "serve": cmd_serve}
+            "check": cmd_check, "cache": cmd_cache, "serve": cmd_serve, "review": cmd_review,
+            "segment": cmd_segment, "status": cmd_status}
 
 if __name__ == "__main__":
     sys.exit(main())

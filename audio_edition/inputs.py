@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Iterable
 
+from .manifest import slug
 from .model import Entry
 from .settings import Settings
 
@@ -40,7 +41,8 @@ def _parts(entry: Entry, settings: Settings, ffmpeg: str) -> Iterable[str]:
     yield repr(settings)
     yield _source_digest()
     yield repr(sorted((d.metadata["Name"] or "", d.version) for d in importlib.metadata.distributions()))
-    files = [Path(ffmpeg), settings.audio.intro, settings.audio.outro, settings.podcast.cover]
+    corrections = settings.paths.episodes / slug(entry.number) / "corrections.toml"
+    files = [Path(ffmpeg), settings.audio.intro, settings.audio.outro, settings.podcast.cover, corrections]
     files += sorted(settings.paths.voices.glob("*")) + _named_files(settings.paths.voices, settings.voice.profile)
     yield repr([_stat(path) for path in files])
 

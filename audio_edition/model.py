@@ -110,9 +110,13 @@ class Role(str, Enum):
 
 @dataclass(frozen=True)
 class Chapter:
+    """A place a listener can jump to. `toc` is false for a chapter that only announces a section;
+    `item` is the (section, item) index in the Issue of the paper it reads, if it reads one."""
+
     title: str
     url: str | None = None
     toc: bool = True
+    item: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -181,4 +185,10 @@ class Episode:
     duration: float
     audio_bytes: int
     source_hash: str = ""
+    notes: str = ""
+    """File name of the show notes (HTML) in the episode's folder."""
+    art: str = ""
+    """File name of the episode's own cover in the episode's folder."""
+    waiting: bool = False
+    """Built by the scheduled job in review mode and not yet approved: kept out of the feed."""
     extra: dict = field(default_factory=dict)

@@ -84,12 +84,16 @@ class ShowEpisode(podgen.Episode):
 
 @dataclass(frozen=True)
 class Media:
-    """Where an episode's files are published and how big the audio is, as publish found them."""
+    """Where an episode's files are published and how big the audio is, as publish found them, with
+    the show notes read from the episode's folder."""
 
     audio_url: str
     audio_bytes: int
     transcript_url: str
     chapters_url: str
+    image_url: str | None = None
+    notes: str = ""
+    """HTML for content:encoded, already restricted to the tags apps render (see notes.py)."""
 
 
 def feed_xml(show: ShowSettings, episodes: list[tuple[Episode, Media]]) -> bytes:
@@ -117,6 +121,8 @@ def feed_xml(show: ShowSettings, episodes: list[tuple[Episode, Media]]) -> bytes
                 title=episode.title,
                 link=episode.link or None,
                 summary=html.escape(episode.description, quote=False),
+                long_summary=media.notes or None,
+                image=media.image_url,
                 publication_date=episode.published,
                 media=podgen.Media(
                     media.audio_url,

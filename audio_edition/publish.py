@@ -6,6 +6,7 @@ file that is not already in place with exactly the length it declares.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import shutil
@@ -57,15 +58,20 @@ class Writer:
         return target
 
 
-def publish(settings: Settings, numbers: set[int] | None = None) -> Path:
-    """Regenerate public/ from the built episodes (all, or the given issue numbers), feed last."""
+def publish(settings: Settings, approve: set[int] = frozenset()) -> Path:
+    """Regenerate public/ from the built episodes, feed last: every episode but those waiting for the
+    editor's review, once `approve` (issue numbers) has approved those it names."""
     public = settings.paths.public
     remove_leftovers(public)
+    built = manifest.all_episodes(settings.paths.episodes, strict=True)
+    built = _approve(built, approve)
     writer = Writer(public)
     base = settings.podcast.base_url.rstrip("/")
     pairs: list[tuple[Episode, Media]] = []
-    for folder, episode in manifest.all_episodes(settings.paths.episodes, strict=True):
-        if numbers is not None and episode.number not in numbers:
+    for folder, episode in built:
+        if episode.waiting:
+            log.info("issue #%d waits for review, not published; `audio-edition publish --issue %d` approves it",
+                     episode.number, episode.number)
             continue
         try:
             pairs.append((episode, _publish_media(writer, folder, episode, base)))
@@ -82,16 +88,35 @@ def publish(settings: Settings, numbers: set[int] | None = None) -> Path:
     return target
 
 
+def _approve(built: list[tuple[Path, Episode]], numbers: set[int]) -> list[tuple[Path, Episode]]:
+    """Mark the named episodes approved in their manifests; an issue that is not built is an error."""
+    missing = set(numbers) - {episode.number for _, episode in built}
+    if missing:
+        raise PublishError(f"cannot approve issue #{min(missing)}: it is not built (run `make episode ISSUE={min(missing)}`)")
+    approved = []
+    for folder, episode in built:
+        if episode.number in numbers and episode.waiting:
+            episode = dataclasses.replace(episode, waiting=False)
+            manifest.write(folder, episode)
+            log.info("issue #%d approved", episode.number)
+        approved.append((folder, episode))
+    return approved
+
+
 def _publish_media(writer: Writer, folder: Path, episode: Episode, base: str) -> Media:
     prefix = f"episodes/{episode.slug}"
     audio = writer.copy(folder / episode.audio, f"{prefix}/{episode.audio}")
     writer.copy(folder / episode.transcript, f"{prefix}/{episode.transcript}")
     writer.copy(folder / episode.chapters, f"{prefix}/{episode.chapters}")
+    if episode.art:
+        writer.copy(folder / episode.art, f"{prefix}/{episode.art}")
     return Media(
         audio_url=f"{base}/{prefix}/{episode.audio}",
         audio_bytes=audio.stat().st_size,
         transcript_url=f"{base}/{prefix}/{episode.transcript}",
         chapters_url=f"{base}/{prefix}/{episode.chapters}",
+        image_url=f"{base}/{prefix}/{episode.art}" if episode.art else None,
+        notes=(folder / episode.notes).read_text(encoding="utf-8") if episode.notes else "",
     )
 
 

@@ -19,7 +19,10 @@ class Pauses:
 
 
 def write(issue: Issue, newsletter: str = "Alignment Newsletter", pauses: Pauses = Pauses()) -> Script:
-    """The Script of an issue: intro, each section announced, each item read in full, outro."""
+    """The Script of an issue: intro, each section announced, each item read in full, outro.
+
+    Chapters follow the newsletter at item level, so a listener can skip to a paper and an app can
+    show that paper's link while it is being read."""
     lines: list[tuple[str, int, Role, float]] = []
     chapters: list[Chapter] = [Chapter("Introduction")]
 
@@ -28,16 +31,23 @@ def write(issue: Issue, newsletter: str = "Alignment Newsletter", pauses: Pauses
             lines.append((text.strip(), len(chapters) - 1, role, pause))
 
     say(_intro(issue, newsletter), pauses.section)
-    for section in issue.sections:
-        if section.level == 1 or len(chapters) == 1:
-            chapters.append(Chapter(section.title or "Summaries", url=None))
+    for s, section in enumerate(issue.sections):
         if section.title:
+            # A heading is a place to jump to, but not an entry of the table of contents: the papers are.
+            chapters.append(Chapter(section.title, toc=False))
             say(_sentence(section.title), pauses.section)
-        for item in section.items:
+        for i, item in enumerate(section.items):
+            if item.title:
+                chapters.append(Chapter(item.title, url=_web(item.link), item=(s, i)))
             for text, role, pause in _item(item, pauses):
                 say(text, pause, role)
     say(_outro(issue, newsletter), 0.0)
     return Script(issue.number, issue.title, tuple(chapters), _segments(lines))
+
+
+def _web(link: str | None) -> str | None:
+    """A chapter carries only a link a podcast app can open safely: http or https."""
+    return link if link and link.lower().startswith(("http://", "https://")) else None
 
 
 def _intro(issue: Issue, newsletter: str) -> str:

@@ -38,6 +38,8 @@ class Podcast:
     base_url: str = "http://localhost:8000"
     """Where public/ is served from: feed and media URLs start with it."""
     cover: Path = Path("audio/cover.jpg")
+    feedback: str = ""
+    """Where listeners send feedback, named in the show notes: an email address or a URL (default: owner_email)."""
 
     @property
     def feed_url(self) -> str:
@@ -55,6 +57,8 @@ class Audio:
     pause_section: float = 1.6
     pause_item: float = 1.2
     pause_paragraph: float = 0.6
+    music_credit: str = "Intro and outro music made for this podcast by audio-edition"
+    """How the show notes credit the intro and outro; say who made them if you replace them."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,10 @@ class Limits:
 
 @dataclass(frozen=True)
 class Speed:
-    """How synthesis uses the machine: one process, the engine's threads (measured faster than worker processes)."""
+    """How synthesis uses the machine: sentences spoken at once in one process (see README, Performance)."""
 
     threads: int = 0
-    """Intra-op threads of the speech engine; 0 (or less) is one per core."""
+    """Sentences spoken at once, each on one thread of a shared engine session; 0 (or less) is one per core."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,13 @@ class Watch:
     """Further attempts after a timeout, a refused connection or a 5xx answer."""
     backoff: float = 5.0
     """Seconds before the first retry; doubled before each next one."""
+    publish: str = "auto"
+    """"auto": the job publishes what it builds; "review": a new issue waits for the editor's approval
+    (`audio-edition publish --issue N`)."""
+
+    def __post_init__(self) -> None:
+        if self.publish not in ("auto", "review"):
+            raise SettingsError(f'watch.publish must be "auto" or "review", not {self.publish!r}')
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,20 @@ class Check:
     beam_size: int = 5
     worst: int = 10
     """How many of the lines heard most differently the report lists."""
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Who hears about the scheduled job's episodes (published, waiting for review, failed); empty is nobody."""
+
+    webhook: str = ""
+    """An http(s) URL that receives the event as a JSON POST."""
+    command: str = ""
+    """A command line (split like a shell would, but run without one) that gets the event on stdin and in env."""
+    timeout: float = 10.0
+    """Seconds the webhook has to answer."""
+    command_timeout: float = 30.0
+    """Seconds the command may run before it is stopped."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +178,7 @@ class Settings:
     site: Site = field(default_factory=Site)
     hosting: Hosting = field(default_factory=Hosting)
     check: Check = field(default_factory=Check)
+    notify: Notify = field(default_factory=Notify)
 
     def replace(self, **overrides: Any) -> "Settings":
         """A copy with dotted keys overridden ('paths.public': ...), validated like the file."""

@@ -59,6 +59,8 @@ class Chapter:
     start: float
     url: str
     """The chapter's link, only if it is http(s); empty otherwise."""
+    section: bool
+    """A chapter that only announces a section (toc false in the JSON chapters): shown as a heading."""
     paragraphs: tuple[Paragraph, ...]
     """The transcript's paragraphs spoken during the chapter."""
 
@@ -141,12 +143,13 @@ def _page(public: Path, settings: Settings, episode: Episode) -> Page:
     return Page(episode, headline, summary, f"episodes/{episode.slug}", _with_transcript(chapters, cues))
 
 
-def read_chapters(path: Path) -> list[tuple[str, float, str]]:
-    """(title, start, url) per chapter of a Podcasting 2.0 JSON chapters file, hidden ones left out."""
+def read_chapters(path: Path) -> list[tuple[str, float, str, bool]]:
+    """(title, start, url, section) per chapter of a Podcasting 2.0 JSON chapters file. Apps hide the
+    chapters that only announce a section (toc false); the page shows them as the headings they are."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return [(str(c["title"]), float(c["startTime"]), safe_url(c.get("url", "")))
-                for c in data["chapters"] if c.get("toc", True)]
+        return [(str(c["title"]), float(c["startTime"]), safe_url(c.get("url", "")), c.get("toc", True) is False)
+                for c in data["chapters"]]
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise PublishError(f"{path} is not a readable chapters file ({exc})") from None
 
@@ -184,13 +187,13 @@ def _seconds(stamp: str, path: Path) -> float:
     return seconds
 
 
-def _with_transcript(chapters: list[tuple[str, float, str]], cues: list[Cue]) -> tuple[Chapter, ...]:
+def _with_transcript(chapters: list[tuple[str, float, str, bool]], cues: list[Cue]) -> tuple[Chapter, ...]:
     """Each chapter with the transcript paragraphs that start inside it."""
     result = []
-    for n, (title, start, url) in enumerate(chapters):
+    for n, (title, start, url, section) in enumerate(chapters):
         end = chapters[n + 1][1] if n + 1 < len(chapters) else float("inf")
         inside = [c for c in cues if start <= c.start < end or (n == 0 and c.start < start)]
-        result.append(Chapter(title, start, url, paragraphs(inside)))
+        result.append(Chapter(title, start, url, section, paragraphs(inside)))
     return tuple(result)
 
 

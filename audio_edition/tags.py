@@ -61,4 +61,7 @@ def write(path: Path, tags: Tags) -> None:
             sub_frames=[TIT2(encoding=3, text="Chapters")],
         )
     )
-    id3.save(path, v2_version=4)
+    # ID3v2.3, as podcast producers write chapters: libavformat (ffprobe, VLC, mpv) reads the sizes of
+    # a CHAP frame's sub-frames as plain integers, so in v2.4 (where they are syncsafe) any title or
+    # link longer than 127 bytes loses its chapter. In v2.3 they are plain integers for every reader.
+    id3.save(path, v2_version=3)

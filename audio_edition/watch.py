@@ -29,11 +29,11 @@ from typing import Iterator
 
 from lxml import etree
 
-from . import __version__, build, fetch, manifest
+from . import __version__, build, fetch, manifest, notify
 from . import feed as feed_stage
 from .errors import EditionError, FeedError, IssueError, SettingsError
 from .hosting import push
-from .model import Entry
+from .model import Entry, Episode
 from .publish import publish, remove_leftovers
 from .settings import Settings
 
@@ -68,6 +68,14 @@ class State:
     """Set before building or publishing, cleared once public/ and the host have it all: a run killed or
     failed in between is finished by the next one."""
     refused: dict[int, Refusal] = field(default_factory=dict)
+    seen: dict[int, str] = field(default_factory=dict)
+    """Every issue the feed listed (number -> title), for `status`."""
+    failed: dict[int, str] = field(default_factory=dict)
+    """Why an issue's last build failed; cleared when it builds."""
+    building: int | None = None
+    """The issue being built; if no run holds the lock, that build was interrupted."""
+    last_run: dict = field(default_factory=dict)
+    """When the last run started, how long it took, and what it did (its summary line)."""
 
 
 @dataclass(frozen=True)
@@ -125,14 +133,18 @@ def run(settings: Settings, source: str) -> Outcome:
     """Check the feed, then build and publish what it lists that is not yet published, under the lock."""
     folder = settings.paths.episodes / STATE_DIR
     with lock(folder):
+        started, clock = datetime.now(timezone.utc), time.monotonic()
         remove_leftovers(settings.paths.public)  # a killed run's temporary files, even if nothing is published now
         state = load_state(folder)
+        tell = Teller(settings)
         failures: list[str] = []
         try:
             entries, state = read_feed(source, settings, state, folder)
         except FeedError as exc:
             failures.append(_fail(str(exc)))
+            tell.failed(None, str(exc))
             entries = []
+        state = dataclasses.replace(state, seen={**state.seen, **{e.number: e.title for e in entries}})
         new, edited, current, refused = plan(entries, settings, state)
         built: list[int] = []
         published: int | None = None
@@ -142,17 +154,53 @@ def run(settings: Settings, source: str) -> Outcome:
             state, voice, error = _build_one(entry, settings, state, folder, voice)
             if error:
                 failures.append(error)
+                tell.failed(entry.number, error)
                 continue
             built.append(entry.number)
-            if not publish_failed:  # each issue goes out as soon as it is built
+            tell.built(settings.paths.episodes / manifest.slug(entry.number))
+            if not publish_failed and tell.to_publish:  # each issue goes out as soon as it is built
                 state, published, error = _publish(settings, state, folder)
                 publish_failed = bool(error)
                 failures += [error] if error else []
-        if not built and needs_publishing(settings, state):
+                tell.published() if not error else tell.failed(None, error)
+        if not tell.to_publish and needs_publishing(settings, state):
             state, published, error = _publish(settings, state, folder)
             failures += [error] if error else []
+            tell.published() if not error else tell.failed(None, error)
+        outcome = Outcome(tuple(built), tuple(failures), current, refused, published)
+        state = dataclasses.replace(state, last_run={
+            "started": started.isoformat(timespec="seconds"), "seconds": round(time.monotonic() - clock, 1),
+            "summary": summary(outcome), "failures": list(failures)})
         save_state(folder, state)
-        return Outcome(tuple(built), tuple(failures), current, refused, published)
+        return outcome
+
+
+class Teller:
+    """Who hears what the job did ([notify]): each episode that waits for review, each one that went out
+    with a publish, each failure. Undeliverable notices are logged by notify.send, never raised."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.to_publish: list[Episode] = []
+
+    def built(self, folder: Path) -> None:
+        episode = manifest.read(folder)
+        if episode.waiting:
+            self._send("review", episode, str(folder / episode.audio))
+        else:
+            self.to_publish.append(episode)
+
+    def published(self) -> None:
+        base = self.settings.podcast.base_url.rstrip("/")
+        for episode in self.to_publish:
+            self._send("published", episode, f"{base}/episodes/{episode.slug}/{episode.audio}")
+        self.to_publish = []
+
+    def failed(self, number: int | None, error: str) -> None:
+        notify.send(self.settings.notify, notify.Event("failed", number, error=error))
+
+    def _send(self, kind: str, episode: Episode, url: str) -> None:
+        notify.send(self.settings.notify, notify.Event(kind, episode.number, episode.title, url))
 
 
 def summary(outcome: Outcome) -> str:
@@ -240,29 +288,41 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def _build_one(entry: Entry, settings: Settings, state: State, folder: Path, voice):
-    """Build one issue; a failure is one line and leaves everything else as it was."""
+    """Build one issue; a failure is one line, recorded for `status`, and leaves everything else as it was."""
     try:
         build.prepare(entry, settings)  # refuses an oversized or empty issue before the voice loads
         voice = voice or build.load_voice(settings)
-        state = dataclasses.replace(state, unpublished=True)
+        state = dataclasses.replace(state, unpublished=True, building=entry.number)
         save_state(folder, state)
         build.remove_stale_builds(settings.paths.episodes / manifest.slug(entry.number))
-        build.build(entry, settings, voice)
-    except IssueError as exc:
-        refused = {**state.refused, entry.number: Refusal(build.source_hash(entry), _fingerprint(settings), str(exc))}
-        state = dataclasses.replace(state, refused=refused)
+        build.build(entry, settings, voice, approve=False)
+    except Exception as exc:
+        error = _build_error(entry, exc)
+        refused = state.refused
+        if isinstance(exc, IssueError):
+            refused = {**refused, entry.number: Refusal(build.source_hash(entry), _fingerprint(settings), str(exc))}
+        state = dataclasses.replace(state, building=None, refused=refused, failed={**state.failed, entry.number: error})
         save_state(folder, state)
-        return state, voice, _fail(f"{exc} (it will be tried again when the issue changes)")
-    except EditionError as exc:
-        return state, voice, _fail(f"issue #{entry.number}: {exc}")
-    except OSError as exc:
-        return state, voice, _fail(f"issue #{entry.number}: {_os_reason(exc)}")
-    except Exception as exc:  # a bug must not stop the other issues; -v shows the traceback
-        log.debug("issue #%d failed", entry.number, exc_info=True)
-        return state, voice, _fail(f"issue #{entry.number} failed unexpectedly: {type(exc).__name__}: {exc}")
-    if entry.number in state.refused:
-        state = dataclasses.replace(state, refused={k: v for k, v in state.refused.items() if k != entry.number})
+        return state, voice, _fail(error)
+    state = dataclasses.replace(state, building=None, failed=_without(state.failed, entry.number),
+                                refused=_without(state.refused, entry.number))
     return state, voice, ""
+
+
+def _build_error(entry: Entry, exc: Exception) -> str:
+    if isinstance(exc, IssueError):
+        return f"{exc} (it will be tried again when the issue changes)"
+    if isinstance(exc, EditionError):
+        return f"issue #{entry.number}: {exc}"
+    if isinstance(exc, OSError):
+        return f"issue #{entry.number}: {_os_reason(exc)}"
+    # A bug must not stop the other issues; -v shows the traceback.
+    log.debug("issue #%d failed", entry.number, exc_info=(type(exc), exc, exc.__traceback__))
+    return f"issue #{entry.number} failed unexpectedly: {type(exc).__name__}: {exc}"
+
+
+def _without(table: dict, key) -> dict:
+    return {k: v for k, v in table.items() if k != key}
 
 
 def _publish(settings: Settings, state: State, folder: Path) -> tuple[State, int | None, str]:
@@ -283,7 +343,7 @@ def _publish(settings: Settings, state: State, folder: Path) -> tuple[State, int
 
 def needs_publishing(settings: Settings, state: State) -> bool:
     """True after a run stopped between building and publishing, or when the feed misses an episode."""
-    built = {episode.guid for _, episode in manifest.all_episodes(settings.paths.episodes)}
+    built = {episode.guid for _, episode in manifest.all_episodes(settings.paths.episodes) if not episode.waiting}
     if not built:
         return False
     return state.unpublished or published_guids(settings.paths.public / "feed.xml") != built
@@ -317,7 +377,9 @@ def load_state(folder: Path) -> State:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         refused = {int(k): Refusal(**v) for k, v in data.pop("refused", {}).items()}
-        return State(**data, refused=refused)
+        seen = {int(k): str(v) for k, v in data.pop("seen", {}).items()}
+        failed = {int(k): str(v) for k, v in data.pop("failed", {}).items()}
+        return State(**data, refused=refused, seen=seen, failed=failed)
     except (OSError, ValueError, TypeError) as exc:
         log.warning("ignoring a damaged %s (%s); it only saves work", path, exc)
         return State()
@@ -325,7 +387,8 @@ def load_state(folder: Path) -> State:
 
 def save_state(folder: Path, state: State) -> None:
     data = dataclasses.asdict(state)
-    data["refused"] = {str(k): v for k, v in sorted(data["refused"].items())}
+    for name in ("refused", "seen", "failed"):
+        data[name] = {str(k): v for k, v in sorted(data[name].items())}
     manifest.atomic_write(folder / "state.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 

@@ -3,10 +3,13 @@
 import io
 import json
 import re
+import subprocess
 
 import feedparser
+import lxml.html
 import podcastparser
 import pytest
+from PIL import Image
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
@@ -62,10 +65,14 @@ def test_tags_cover_and_chapters_read_back(small):
     assert str(tags["TCON"]) == "Podcast"
     assert str(tags["TDRC"]) == "2019-07-03"
     cover = tags.getall("APIC")[0]
-    assert cover.mime == "image/jpeg" and cover.data == settings.podcast.cover.read_bytes()
+    assert cover.mime == "image/jpeg" and cover.data == (built.folder / built.episode.art).read_bytes()
     chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
     titles = [str(c.sub_frames["TIT2"]) for c in chapters]
-    assert titles == ["Introduction", "Highlights", "Technical AI alignment", "News"]
+    assert titles == ["Introduction", "Highlights", "Learning to Summarize", "Technical AI alignment",
+                      "Mesa optimization", "Inner Goals", "News", "A Fellowship"]
+    links = {str(c.sub_frames["TIT2"]): c.sub_frames["WXXX:"].url for c in chapters if "WXXX:" in c.sub_frames}
+    assert links == {"Learning to Summarize": "https://arxiv.org/abs/1234.5678", "Inner Goals": "https://example.org/post",
+                     "A Fellowship": "https://example.org/fellowship"}
     toc = tags.getall("CTOC")[0]
     assert list(toc.child_element_ids) == [c.element_id for c in chapters]
     assert chapters[0].start_time == 0
@@ -128,12 +135,100 @@ def test_a_rebuild_reuses_all_speech_and_keeps_the_guid(small):
     assert again.episode.guid == built.episode.guid
 
 
-def test_issue_66_becomes_a_fourteen_minute_episode_with_a_chapter_per_section(sample):
+def test_issue_66_becomes_a_fourteen_minute_episode(sample):
     settings, built = sample
     assert 12 * 60 < built.episode.duration < 17 * 60
-    titles = [str(c.sub_frames["TIT2"]) for c in sorted(ID3(built.folder / built.episode.audio).getall("CHAP"), key=lambda c: c.start_time)]
-    assert titles == ["Introduction", "Highlights", "Technical AI alignment", "AI strategy and policy", "Other progress in AI", "News"]
     integrated, peak = mix.measure(built.folder / built.episode.audio)
     assert -17.0 <= integrated <= -15.0 and peak <= -1.0
     parsed = feedparser.parse((settings.paths.public / "feed.xml").read_bytes())
     assert parsed.entries[0].itunes_episode == "66"
+
+
+# --- what the listener sees while listening: a chapter per paper, show notes, episode art ----------
+
+
+def _sample_issue(settings):
+    entry = feed.select(feed.read_entries(settings.newsletter.feed, settings.newsletter.issue_pattern), "latest")
+    return build.prepare(entry, settings)[0]
+
+
+def _ffmpeg_chapters(path) -> list[tuple[int, str]]:
+    """(start in ms, title) of each chapter as libavformat reads the MP3 (the reader behind ffprobe)."""
+    out = subprocess.run([mix.ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    chapters = []
+    for block in out.split("[CHAPTER]")[1:]:
+        fields = dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
+        assert fields["TIMEBASE"] == "1/1000"
+        chapters.append((int(fields["START"]), fields["title"].replace("\\", "")))
+    return sorted(chapters)
+
+
+def test_issue_66_has_a_chapter_for_each_paper_carrying_its_link(sample):
+    settings, built = sample
+    issue = _sample_issue(settings)
+    audio = built.folder / built.episode.audio
+    json_chapters = json.loads((built.folder / built.episode.chapters).read_text())["chapters"]
+    id3 = sorted(ID3(audio).getall("CHAP"), key=lambda c: c.start_time)
+    items = [item for section in issue.sections for item in section.items]
+    papers = [c for c in json_chapters if c.get("toc", True) and c["title"] != "Introduction"]
+    assert [c["title"] for c in papers] == [item.title for item in items]
+    assert [c.get("url") for c in papers] == [item.link for item in items]
+    announced = [c["title"] for c in json_chapters if c.get("toc") is False]
+    assert announced == [section.title for section in issue.sections if section.title]
+    # ID3 (mutagen), libavformat (ffmpeg) and the JSON chapters agree one to one. libavformat counts
+    # from the first encoded sample, before the encoder's delay (1105 samples, 25 ms) that players skip.
+    assert [(c.start_time, str(c.sub_frames["TIT2"])) for c in id3] == [
+        (round(c["startTime"] * 1000), c["title"]) for c in json_chapters]
+    heard = _ffmpeg_chapters(audio)
+    assert [title for _, title in heard] == [c["title"] for c in json_chapters]
+    assert all(0 <= c.start_time - start <= 26 for c, (start, _) in zip(id3, heard))
+    assert [c.sub_frames["WXXX:"].url if "WXXX:" in c.sub_frames else None for c in id3] == [c.get("url") for c in json_chapters]
+    assert list(ID3(audio).getall("CTOC")[0].child_element_ids) == [c.element_id for c in id3]
+    # Each paper's chapter starts where its title is read: the first transcript cue at or after the start.
+    cues = re.findall(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> .*\n(.*)", (built.folder / built.episode.transcript).read_text())
+    starts = {int(h) * 3600000 + int(m) * 60000 + int(s) * 1000 + int(ms): text for h, m, s, ms, text in cues}
+    for chapter in papers:
+        said = starts[round(chapter["startTime"] * 1000)]
+        assert said.startswith(chapter["title"][:20]), (chapter["title"], said)
+
+
+def test_show_notes_list_each_paper_at_its_chapter_time_and_real_clients_read_them(sample):
+    settings, built = sample
+    xml = (settings.paths.public / "feed.xml").read_bytes()
+    entry = feedparser.parse(xml).entries[0]
+    notes = entry.content[0].value
+    assert notes == (built.folder / built.episode.notes).read_text()
+    episode = podcastparser.parse(settings.podcast.feed_url, io.BytesIO(xml))["episodes"][0]
+    assert episode["description_html"] == notes
+    assert len(entry.summary) <= 4000 and "<" not in entry.summary
+    chapters = {c["title"]: c for c in json.loads((built.folder / built.episode.chapters).read_text())["chapters"]}
+    entries = lxml.html.fragment_fromstring(notes, create_parent="div").iter("li")
+    seen = 0
+    for li in entries:
+        link = li.find("a")
+        chapter = chapters[link.text]
+        start = int(chapter["startTime"])
+        assert li.text.strip() == f"{start // 60:02d}:{start % 60:02d}", "the time apps turn into a seek link"
+        assert link.get("href") == chapter["url"]
+        seen += 1
+    assert seen == len([c for c in chapters.values() if c.get("url")]) >= 10
+    assert "Read the original issue" in notes and "CC0" in notes and "mailto:" in notes
+    (built.folder / "corrections.toml").write_text("# none yet\n")  # a real rebuild, not "up to date"
+    again = build.build(feed.select(feed.read_entries(settings.newsletter.feed, settings.newsletter.issue_pattern),
+                                    "latest"), settings)
+    assert again.synthesized == 0 and again.reused > 40
+    assert (built.folder / built.episode.notes).read_text() == notes, "an unchanged rebuild gives the same notes"
+
+
+def test_each_episode_has_its_own_art_in_the_feed_and_the_mp3(sample):
+    settings, built = sample
+    art = built.folder / built.episode.art
+    with Image.open(art) as image:
+        assert image.format == "JPEG" and image.size[0] == image.size[1] and 1400 <= image.size[0] <= 3000
+    assert art.read_bytes() != settings.podcast.cover.read_bytes()
+    assert ID3(built.folder / built.episode.audio).getall("APIC")[0].data == art.read_bytes()
+    parsed = feedparser.parse((settings.paths.public / "feed.xml").read_bytes())
+    href = parsed.entries[0].image.href
+    assert href == f"{settings.podcast.base_url}/episodes/an-066/cover.jpg"
+    assert (settings.paths.public / "episodes/an-066/cover.jpg").read_bytes() == art.read_bytes()

@@ -18,7 +18,7 @@ from conftest import GOLDEN, make_settings
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST, "atom": "http://www.w3.org/2005/Atom"}
 
 
-def _episode(number: int, day: int, duration: float) -> tuple[Episode, Media]:
+def _episode(number: int, day: int, duration: float, notes: str = "") -> tuple[Episode, Media]:
     slug = f"an-{number:03d}"
     base = "http://localhost:8000/episodes/" + slug
     episode = Episode(
@@ -36,12 +36,18 @@ def _episode(number: int, day: int, duration: float) -> tuple[Episode, Media]:
         duration=duration,
         audio_bytes=1000 + number,
     )
-    return episode, Media(f"{base}/{slug}.mp3", 1000 + number, f"{base}/transcript.vtt", f"{base}/chapters.json")
+    art = f"{base}/cover.jpg" if notes else None
+    return episode, Media(f"{base}/{slug}.mp3", 1000 + number, f"{base}/transcript.vtt", f"{base}/chapters.json",
+                          art, notes)
+
+
+NOTES = ('<p><strong>Alignment Newsletter #66: Issue 66 &amp; friends</strong></p>\n<h3>Highlights</h3>\n<ul>\n'
+         '<li>00:12 <a href="https://arxiv.org/abs/1">A paper</a> (Ada), summarized by Rohin</li>\n</ul>')
 
 
 def _feed(tmp_path) -> bytes:
     show = make_settings(tmp_path).podcast
-    return feed_xml(show, [_episode(65, 1, 61.4), _episode(66, 2, 918.2)])
+    return feed_xml(show, [_episode(65, 1, 61.4), _episode(66, 2, 918.2, NOTES)])
 
 
 def test_the_feed_matches_the_golden_file(tmp_path):
@@ -68,6 +74,9 @@ def test_apple_requirements(tmp_path):
     assert newest.findtext("itunes:episodeType", namespaces=NS) == "full"
     assert newest.findtext("itunes:duration", namespaces=NS) == "15:18"
     assert newest.find("enclosure").get("length") == "1066"
+    assert newest.find("itunes:image", NS).get("href") == "http://localhost:8000/episodes/an-066/cover.jpg"
+    assert newest.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") == NOTES
+    assert items[1].find("itunes:image", NS) is None, "an episode without its own art shows the show's"
     assert newest.findtext("pubDate") == "Wed, 02 Oct 2019 16:30:00 +0000"
 
 

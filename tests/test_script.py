@@ -11,7 +11,7 @@ from audio_edition import build, feed, issue, script, speak
 from audio_edition.model import Block, BlockKind, Entry, Issue, Item, Opinion, Role, Section
 from conftest import FIXTURES, GOLDEN, REPO, SAMPLE_FEED, SMALL_FEED
 
-UPDATE = os.environ.get("AUDIO_EDITION_UPDATE_GOLDEN") == "1"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 """Set to 1 to rewrite the golden scripts after a deliberate change; then read every changed line."""
 LEXICON = speak.Lexicon.load(REPO / "voices" / "lexicon.toml")
 MARKUPS = FIXTURES / "markups"
@@ -127,7 +127,9 @@ def test_a_capitalized_heading_is_announced_and_chaptered_in_sentence_case():
     content = "<p><strong>TECHNICAL AI ALIGNMENT</strong></p><p><strong><a href='https://x.org/p'>A Post</a></strong> (Ada) (summarized by Flo): Text.</p>"
     parsed = issue.parse(Entry(9, "T", "https://x.org", "g", datetime(2019, 1, 1, tzinfo=timezone.utc), content))
     written = script.write(parsed)
-    assert [c.title for c in written.chapters] == ["Introduction", "Technical AI alignment"]
+    assert [(c.title, c.toc) for c in written.chapters] == [
+        ("Introduction", True), ("Technical AI alignment", False), ("A Post", True)]
+    assert written.chapters[2].url == "https://x.org/p"
     assert written.segments[1].text == "Technical AI alignment."
 
 

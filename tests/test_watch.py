@@ -299,8 +299,12 @@ def test_scripts_frames_and_handlers_are_never_spoken_and_only_escaped_in_public
     assert b"<script" not in xml and b"<iframe" not in xml
     item = [i for i in etree.fromstring(xml).iter("item") if i.findtext("guid") == guid(9)][0]
     assert item.findtext("title") == "Alignment Newsletter #9: Safe words"
-    for page in [item.findtext("description")] + [p.read_text() for p in site.paths.public.rglob("*.html")]:
+    notes = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+    assert notes and "<li>" in notes, "the show notes are there, and only their own markup"
+    for page in [item.findtext("description"), notes] + [p.read_text() for p in site.paths.public.rglob("*.html")]:
         _assert_harmless_html(page)
+    assert not [e for e in lxml.html.fromstring(f"<div>{notes}</div>").iter()
+                if isinstance(e.tag, str) and e.tag not in ("div", "p", "h3", "ul", "ol", "li", "a", "strong", "em")]
 
 
 def _assert_harmless_html(text: str) -> None:

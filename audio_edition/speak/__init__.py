@@ -15,6 +15,8 @@ from typing import Iterator
 
 import numpy as np
 
+from .. import corrections as corrections_stage
+from ..corrections import Corrections
 from ..model import Script, Segment
 from .cache import Speech, SpeechCache, used_keys
 from .lexicon import Lexicon
@@ -42,6 +44,8 @@ class Planned:
     segment: Segment
     lines: tuple[Line, ...]
     key: str
+    corrected: tuple[int, ...] = ()
+    """The editor's corrections (indexes into the issue's Corrections) that changed what this segment says."""
 
     @property
     def text(self) -> str:
@@ -70,17 +74,36 @@ def spoken_text(segment: Segment, lexicon: Lexicon) -> str:
     return " ".join(line.spoken for line in spoken_lines(segment.text, lexicon))
 
 
-def plan(script: Script, profile: Profile, lexicon: Lexicon) -> list[Planned]:
-    """What each segment will say and its cache key; no synthesis yet, so it costs milliseconds."""
+def plan(script: Script, profile: Profile, lexicon: Lexicon, corrections: Corrections = Corrections()) -> list[Planned]:
+    """What each segment will say and its cache key; no synthesis yet, so it costs milliseconds.
+
+    The editor's corrections come last, after normalization and the lexicon, because they are written
+    against the spoken text as `review` shows it. A segment a correction empties is not spoken."""
     planned = []
     for segment in script.segments:
         lines = spoken_lines(segment.text, lexicon)
+        lines, used = _correct(lines, corrections)
+        if used and not lines:
+            continue
         voice = profile.voice(segment.role)
         # The pause between sentences shapes only a segment that has more than one.
         pause = [f"silence={profile.sentence_silence}"] if len(lines) > 1 else []
         material = "\n".join([voice.identity, *pause] + [l.spoken for l in lines])
-        planned.append(Planned(segment, lines, hashlib.sha256(material.encode()).hexdigest()))
+        planned.append(Planned(segment, lines, hashlib.sha256(material.encode()).hexdigest(), tuple(sorted(used))))
     return planned
+
+
+def _correct(lines: tuple[Line, ...], corrections: Corrections) -> tuple[tuple[Line, ...], set[int]]:
+    """Corrections apply to the segment's whole spoken text (a `find` may cross sentences); a corrected
+    segment is split into sentences again, and the transcript shows what is now said, except for
+    sentences the correction left as they were."""
+    if not corrections:
+        return lines, set()
+    text, used = corrections_stage.apply(" ".join(line.spoken for line in lines), corrections)
+    if not used:
+        return lines, used
+    kept = {line.spoken: line.written for line in lines}
+    return tuple(Line(kept.get(sentence, sentence), sentence) for sentence in sentences(text)), used
 
 
 LOOKAHEAD = 16
@@ -103,6 +126,9 @@ def synthesize(planned: list[Planned], profile: Profile, cache: SpeechCache, thr
     a few segments ahead of the one being yielded are in memory. A build that finds everything in
     the cache never touches the engines.
     """
+    if not _all_piper(profile):
+        yield from _one_by_one(planned, profile, cache)
+        return
     todo = _to_speak(planned, cache)
     workers = threads if threads > 0 else (os.cpu_count() or 1)
     few = len(todo) < FEW * workers
@@ -137,6 +163,27 @@ def synthesize(planned: list[Planned], profile: Profile, cache: SpeechCache, thr
             yield _finish(queue.popleft(), profile, cache)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _all_piper(profile: Profile) -> bool:
+    """Only Piper voices are known to speak several sentences at once safely (another engine may keep state)."""
+    from .piper import PiperVoice
+
+    return all(isinstance(voice, PiperVoice) for voice in profile.voices.values())
+
+
+def _one_by_one(planned: list[Planned], profile: Profile, cache: SpeechCache) -> Iterator[Spoken]:
+    """Each segment in turn, in this thread: for engines other than Piper."""
+    for item in planned:
+        speech = cache.get(item.key)
+        if speech is None:
+            voice = profile.voice(item.segment.role)
+            sentences = [voice.speak(line.spoken) for line in item.lines]
+            speech = _assemble(sentences, voice.sample_rate, profile.sentence_silence)
+            cache.put(item.key, speech, item.text)
+            yield Spoken(item.segment, item.lines, speech, item.key, False)
+        else:
+            yield Spoken(item.segment, item.lines, speech, item.key, True)
 
 
 def speaks_first(planned: list[Planned], cache: SpeechCache, threads: int = 0) -> bool:
@@ -245,9 +292,9 @@ def tune(profile: Profile, threads: int = 1) -> None:
     session serves them all: one copy of the weights and one memory arena. `synthesize` runs one
     inference per core at once on that session, each on one thread (`threads=1`): measured on two
     cores, that speaks an issue about 10% faster than one inference at a time on onnxruntime's own
-    threads, and, unlike worker processes, keeps one copy of the model and one arena (an arena holds
-    on to the largest working memory it has needed, ~650 MB for a 30-second sentence). `threads=0`
-    is onnxruntime's default. Sound and cache keys are unchanged; other engines are left as they
+    threads, and, unlike worker processes, keeps one copy of the model and one memory arena (~650 MB
+    for a 30-second sentence; `engine` keeps it from growing further). `threads=0` is onnxruntime's
+    default. Sound and cache keys are unchanged; other engines are left as they
     are. Calling it again with the same `threads` changes nothing.
     """
     _share_engines(profile, threads)
@@ -262,27 +309,17 @@ def _share_engines(profile: Profile, threads: int) -> None:
         if not isinstance(voice, PiperVoice):
             continue
         where = (str(voice.model), str(voice.config))
-        engine = engines.get(where) or _shared_engine(voice, threads)
-        engines[where] = engine
-        if voice._voice is not engine:
-            profile.voices[role] = dataclasses.replace(voice, _voice=engine)
+        shared = engines.get(where) or _shared_engine(voice, threads)
+        engines[where] = shared
+        if voice._voice is not shared:
+            profile.voices[role] = dataclasses.replace(voice, _voice=shared)
 
 
 def _shared_engine(voice, threads: int):
-    """The voice's own session if it already runs `threads` threads, else a new one (as the library loads it,
-    with our options)."""
-    import onnxruntime
-    from piper import PiperVoice as Engine
-    from piper.config import PiperConfig
+    """The voice's own engine if it already runs as asked, else a new one (see `engine`)."""
+    from . import engine
 
-    current = voice._voice
-    if current.session.get_session_options().intra_op_num_threads == max(0, threads):
-        return current
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = max(0, threads)
-    session = onnxruntime.InferenceSession(str(voice.model), sess_options=options, providers=["CPUExecutionProvider"])
-    log.debug("one ONNX session for %s, %s intra-op threads", voice.model.name, threads or "default")
-    return Engine(config=PiperConfig.from_dict(json.loads(voice.config.read_text(encoding="utf-8"))), session=session)
+    return voice._voice if engine.suits(voice._voice, threads) else engine.load(voice.model, voice.config, threads)
 
 
 def _give_back_memory() -> None:

@@ -35,6 +35,7 @@ class Profile:
 
     name: str
     credit: str
+    licence: str = ""
     voices: dict[Role, Voice] = field(default_factory=dict)
     sentence_silence: float = 0.25
 
@@ -73,6 +74,7 @@ def load_profile(voices_dir: Path, name: str) -> Profile:
     return Profile(
         name=str(data.get("name", path.stem)),
         credit=str(data.get("credit", "")),
+        licence=str(data.get("licence", "")),
         voices=voices,
         sentence_silence=float(data.get("sentence_silence", 0.25)),
     )

@@ -1,0 +1,62 @@
+"""The ONNX Runtime session a long build speaks through: one per Piper voice file, its memory held in check.
+
+Piper's own loader gives each voice its own session with onnxruntime's defaults; a build that speaks
+several sentences at once wants one session for every role, one thread per sentence, and a memory
+arena that does not keep growing. onnxruntime's arena keeps what it has allocated, and sentences of
+every length running side by side leave it fragmented: over a two-hour issue it grows from 0.8 GB
+to 1.5 GB. Giving its free regions back after every run holds it at the size of what is running, at
+a few percent of speed, so that is done only once the process has grown past `MEMORY_HIGH`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import onnxruntime
+from piper import PiperVoice as Engine
+from piper.config import PiperConfig
+
+log = logging.getLogger(__name__)
+
+MEMORY_HIGH = 900 * 2**20
+"""Resident bytes past which a run gives the arena's free regions back when it ends: above what
+speaking the longest sentences needs (about 0.8 GB with the model), below the 1 GB a build may take."""
+
+
+class Session(onnxruntime.InferenceSession):
+    """An InferenceSession that shrinks its memory arena after a run while the process is above `MEMORY_HIGH`."""
+
+    def run(self, output_names, input_feed, run_options=None):
+        if run_options is None and _resident() > MEMORY_HIGH:
+            run_options = onnxruntime.RunOptions()
+            run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        return super().run(output_names, input_feed, run_options)
+
+
+def load(model: Path, config: Path, threads: int) -> Engine:
+    """Piper's engine for a voice file, as the library loads it, on a `Session` with `threads` intra-op threads."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(0, threads)
+    session = Session(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    log.debug("one ONNX session for %s, %s intra-op threads", model.name, threads or "default")
+    return Engine(config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))), session=session)
+
+
+def suits(engine: Engine, threads: int) -> bool:
+    """Whether an engine already runs `threads` intra-op threads (0: onnxruntime's default), on a `Session`
+    when that is one thread per sentence."""
+    if engine.session.get_session_options().intra_op_num_threads != max(0, threads):
+        return False
+    return threads == 0 or isinstance(engine.session, Session)
+
+
+def _resident() -> int:
+    """This process's resident memory in bytes, from /proc; 0 where there is none (the arena is then left alone)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
