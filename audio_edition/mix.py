@@ -211,14 +211,16 @@ class _Encoder:
         self.meter_log = self.log
         if not meter_apart and _decodes_its_output():
             self.encoder = subprocess.Popen(
-                [*encode, _MP3, "-dec", "0:0", "-filter_complex", f"[dec:0]{_METER}[m]", "-map", "[m]", "-f", "null", "-"],
+                [*encode, _MP3, "-dec", "0:0", "-filter_complex", f"[dec:0]{_meter(mastering.sample_rate)}[m]",
+                 "-map", "[m]", "-f", "null", "-"],
                 cwd=folder, stdin=stdin, stdout=subprocess.DEVNULL, stderr=self.log)
             self.processes = [self.encoder]
             return
         self.meter_log = open(folder / "meter.log", "w+b")
         self.encoder = subprocess.Popen([*encode, "-f", "tee", f"[f=mp3]{_MP3}|[f=mp3]pipe:1"],
                                         cwd=folder, stdin=stdin, stdout=subprocess.PIPE, stderr=self.log)
-        meter = subprocess.Popen([ffmpeg(), "-hide_banner", "-nostdin", "-f", "mp3", "-i", "pipe:0", "-af", _METER,
+        meter = subprocess.Popen([ffmpeg(), "-hide_banner", "-nostdin", "-f", "mp3", "-i", "pipe:0", "-af",
+                                  _meter(mastering.sample_rate),
                                   "-f", "null", "-"],
                                  stdin=self.encoder.stdout, stdout=subprocess.DEVNULL, stderr=self.meter_log)
         self.encoder.stdout.close()  # the meter holds the only reading end now
@@ -253,7 +255,16 @@ class _Encoder:
         self.meter_log.close()
 
 
-_METER = "ebur128=peak=true:framelog=verbose"
+def _meter(rate: int) -> str:
+    """The filters that measure the MP3 as decoded at `rate`: ebur128 for its integrated loudness, and
+    for its true peak the method of ITU-R BS.1770 itself: 4x oversampling through an interpolating
+    filter of 12 taps per phase, then the sample peak (astats). ebur128's own true-peak meter resamples
+    to 192 kHz with a longer filter: on our episodes the same figure to 0.1 dB, at four times the CPU
+    (2.4 s instead of 0.5 s for 15 minutes), which a rebuild after an edit spends waiting. The tests
+    check the result with ebur128's meter (`measure`)."""
+    oversampled = f"aresample={4 * rate}:filter_size=12:phase_shift=10:cutoff=0.97"
+    return (f"asplit[loudness][peak];[peak]{oversampled},astats=measure_overall=Peak_level:measure_perchannel=none,"
+            "anullsink;[loudness]ebur128=framelog=verbose")
 
 _LAME_QUALITY = "7"
 """LAME's -q 7: its noise shaping off, which halves the encoder's time (1.5 s instead of 2.9 s for 15
@@ -288,7 +299,7 @@ def _loudness(output: str, what: str) -> float:
 
 
 def _peak(output: str) -> float:
-    found = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", output)
+    found = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", output) or re.findall(r"Peak level dB:\s+(-?[\d.]+|-inf)", output)
     if not found:
         raise AudioError("ffmpeg did not report the true peak of the MP3")
     return float(found[-1])

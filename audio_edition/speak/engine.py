@@ -19,6 +19,8 @@ import onnxruntime
 from piper import PiperVoice as Engine
 from piper.config import PiperConfig
 
+from ..errors import VoiceError
+
 log = logging.getLogger(__name__)
 
 MEMORY_HIGH = 900 * 2**20
@@ -40,15 +42,19 @@ def load(model: Path, config: Path, threads: int) -> Engine:
     """Piper's engine for a voice file, as the library loads it, on a `Session` with `threads` intra-op threads."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = max(0, threads)
-    session = Session(str(model), sess_options=options, providers=["CPUExecutionProvider"])
-    log.debug("one ONNX session for %s, %s intra-op threads", model.name, threads or "default")
-    return Engine(config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))), session=session)
+    try:
+        session = Session(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+        settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+    except Exception as exc:  # onnxruntime raises its own types for a corrupt model
+        raise VoiceError(f"cannot load Piper voice {model}: {exc}") from None
+    log.debug("loaded Piper voice %s: one ONNX session, %s intra-op threads", model.name, threads or "default")
+    return Engine(config=settings, session=session)
 
 
-def suits(engine: Engine, threads: int) -> bool:
-    """Whether an engine already runs `threads` intra-op threads (0: onnxruntime's default), on a `Session`
-    when that is one thread per sentence."""
-    if engine.session.get_session_options().intra_op_num_threads != max(0, threads):
+def suits(engine: Engine | None, threads: int) -> bool:
+    """Whether an engine (None: not loaded yet) already runs `threads` intra-op threads (0: onnxruntime's
+    default), on a `Session` when that is one thread per sentence."""
+    if engine is None or engine.session.get_session_options().intra_op_num_threads != max(0, threads):
         return False
     return threads == 0 or isinstance(engine.session, Session)
 

@@ -52,14 +52,15 @@ class PiperVoice:
         return voice
 
     def load(self) -> None:
-        from piper import PiperVoice as Engine
+        """Read the voice's config and work out its identity; the model itself is loaded when first needed
+        (by `tune`, which loads it once for every role that shares the file, or by the first `speak`)."""
+        import json
 
-        log.debug("loading Piper voice %s", self.model)
+        log.debug("reading Piper voice %s", self.model)
         try:
-            self._voice = Engine.load(self.model, config_path=self.config)
-        except Exception as exc:  # onnxruntime raises its own types for a corrupt model
-            raise VoiceError(f"cannot load Piper voice {self.model}: {exc}") from None
-        self.sample_rate = self._voice.config.sample_rate
+            self.sample_rate = int(json.loads(self.config.read_text(encoding="utf-8"))["audio"]["sample_rate"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise VoiceError(f"cannot read the Piper voice config {self.config}: {exc}") from None
         self._identity = "|".join(
             [
                 "piper",
@@ -72,6 +73,14 @@ class PiperVoice:
             + ([f"pitch={self.pitch}:interp"] if self.pitch != 1.0 else [])
         )
 
+    def engine(self):
+        """Piper's engine for this voice, loaded on first use with onnxruntime's default threads."""
+        if self._voice is None:
+            from . import engine
+
+            self._voice = engine.load(self.model, self.config, 0)
+        return self._voice
+
     @property
     def identity(self) -> str:
         return self._identity
@@ -82,7 +91,7 @@ class PiperVoice:
         length_scale = self.length_scale
         if self.pitch != 1.0:
             # Spoken faster by the pitch factor, then stretched back by it: lower (or higher), same length.
-            length_scale = (length_scale or self._voice.config.length_scale) * self.pitch
+            length_scale = (length_scale or self.engine().config.length_scale) * self.pitch
         config = SynthesisConfig(
             speaker_id=self.speaker_id,
             length_scale=length_scale,
@@ -90,7 +99,7 @@ class PiperVoice:
             noise_w_scale=self.noise_w_scale,
             volume=self.volume,
         )
-        chunks = [chunk.audio_int16_array for chunk in self._voice.synthesize(text, syn_config=config)]
+        chunks = [chunk.audio_int16_array for chunk in self.engine().synthesize(text, syn_config=config)]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
         return shift_pitch(audio, self.pitch)
 
