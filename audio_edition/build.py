@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import inputs
 from . import issue as issue_stage
-from . import art, corrections, manifest, mix, notes, podcast, review, script as script_stage, speak, tags, timeline
+from . import art, corrections, manifest, mix, mp3, notes, podcast, review, script as script_stage, speak, tags, timeline
 from .errors import IssueError, PublishError
 from .model import Entry, Episode, Issue, Script
 from .progress import track
@@ -90,10 +90,12 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
         staging = Path(tmp)
         audio_name = f"{slug}.mp3"
+        blocks = mp3.BlockCache(settings.paths.cache / "blocks")
         mixed = mix.produce(stream, script.chapters, a.intro, a.outro, staging / audio_name, mastering, gain,
-                            meter_apart=speak.speaks_first(planned, cache, settings.speed.threads))
-        log.info("synthesized %d segments, reused %d from the cache; mastered %.1f minutes to %.1f LUFS, %.1f dBTP",
-                 cache.misses, cache.hits, mixed.timeline.duration / 60, mixed.loudness, mixed.true_peak)
+                            blocks, cache, settings.speed.threads)
+        log.info("synthesized %d segments, reused %d from the cache; encoded %d blocks, reused %d; "
+                 "mastered %.1f minutes to %.1f LUFS, %.1f dBTP", cache.misses, cache.hits, mixed.encoded,
+                 mixed.reused, mixed.timeline.duration / 60, mixed.loudness, mixed.true_peak)
         title = f"{settings.newsletter.name} #{issue.number}: {issue.title}"
         cover = art.ensure(folder, settings.podcast.cover, issue.number, issue.published, settings.newsletter.name)
         tags.write(staging / audio_name, tags.Tags(
@@ -128,8 +130,10 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
             waiting=waiting,
             extra={"built": datetime.now(timezone.utc).isoformat(timespec="seconds"), "voice": profile.name,
                    "segments": [item.key for item in planned], "inputs": fingerprint,
+                   "blocks": list(mixed.blocks),
                    "mastering": {"gain": mixed.gain, "loudness": a.loudness, "measured": mixed.loudness,
-                                 "true_peak": mixed.true_peak, "encodes": mixed.encodes},
+                                 "true_peak": mixed.true_peak, "encodes": mixed.encodes,
+                                 "blocks": {"encoded": mixed.encoded, "reused": mixed.reused}},
                    "speech": {"synthesized": cache.misses, "reused": cache.hits},
                    "corrections": {"digest": fixes.digest, "count": len(fixes.items), "applied": len(used),
                                    "unmatched": unmatched}},

@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="check the feed once, then exit (the default)")
     when.add_argument("--every", metavar="DURATION", help="check the feed every DURATION (1h, 30m) until stopped")
-    cache = commands.add_parser("cache", help="the speech cache: `cache prune` deletes speech no built episode uses")
+    cache = commands.add_parser("cache", help="the caches: `cache prune` deletes speech and encoded blocks no built episode uses")
     cache.add_argument("action", choices=["prune"])
     cache.add_argument("--dry-run", action="store_true", help="say how much would go; delete nothing")
     return parser
@@ -258,14 +258,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
+    from .mp3 import BlockCache
     from .speak import SpeechCache, used_keys
 
     settings = _settings(args)
-    cache = SpeechCache(settings.paths.cache / "speech")
+    verb = "would delete" if args.dry_run else "deleted"
+    speech = SpeechCache(settings.paths.cache / "speech")
     keep = used_keys(settings.paths.episodes)
-    removed = cache.prune(keep, dry_run=args.dry_run)
-    log.info("%s %d cached segments no episode uses; kept %d", "would delete" if args.dry_run else "deleted",
-             removed, len(cache.keys() & keep))
+    removed = speech.prune(keep, dry_run=args.dry_run)
+    log.info("%s %d cached segments no episode uses; kept %d", verb, removed, len(speech.keys() & keep))
+    blocks = BlockCache(settings.paths.cache / "blocks")
+    keep = used_keys(settings.paths.episodes, "blocks")
+    removed = blocks.prune(keep, dry_run=args.dry_run)
+    log.info("%s %d encoded blocks no episode's MP3 is made of; kept %d", verb, removed, len(blocks.keys() & keep))
     return 0
 
 

@@ -1,26 +1,27 @@
-"""Stitch intro, speech with its pauses, and outro, and master it to the loudness target as an MP3, in one pass.
+"""Stitch the intro, each segment with its pause, and the outro into the episode's MP3, mastered to the
+loudness target: block by block (see `mp3`), so a rebuild encodes only the blocks whose speech changed.
 
-The speech streams through: each segment is written to a WAV on disk and into an ffmpeg encoder
-while the next one is being synthesized, so memory holds one segment, not the episode, and the MP3
-is done when the last segment is. The encoder starts at a gain known in advance (what the last build
-needed), and the MP3 is measured as published, true peak included, by decoding what was encoded as it
-comes out. Only if the MP3 misses the target is it encoded again, from the WAV, at the corrected gain.
+Blocks are encoded as the speech arrives, at a gain known in advance (what the last build needed), and
+measured as published: the integrated loudness is gated, as BS.1770 does, over the 400 ms windows of
+every block, and the true peak is the loudest block's. Only if the episode misses the target are its
+blocks encoded again, at the corrected gain, from the speech cache.
 
-The timeline (cues and chapters) is computed from sample counts while stitching, so the transcript
-and chapters are exact, not estimated.
+The timeline (cues and chapters) is computed from sample counts, the blocks' frames included, so the
+transcript and chapters are exact, not estimated.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import subprocess
-import tempfile
-import wave
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable
+from typing import Iterable, Iterator
 
 import warnings
 
@@ -31,15 +32,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
 
+from . import mp3
 from .errors import AudioError
-from .model import Chapter, Cue, Episode, TimedChapter, Timeline
-from .speak import Spoken
+from .model import Chapter, Cue, Episode, Segment, TimedChapter, Timeline
+from .speak import Line, SpeechCache, Spoken
+from .progress import track
 
 log = logging.getLogger(__name__)
-
-# Speech from a neural voice peaks near full scale; a gentle compressor brings the peak-to-loudness
-# ratio down so that -16 LUFS fits under a -1 dBTP ceiling without the limiter pumping.
-_COMPRESS = "acompressor=threshold=0.1:ratio=4:attack=3:release=80:knee=4"
 
 FIRST_GUESS = -28.0
 """Loudness (LUFS) to expect of speech after the compressor, when no episode has been built yet: Piper's
@@ -83,6 +82,12 @@ class Mixed:
     true_peak: float
     encodes: int
     """1 when the gain guessed in advance was right; more when the MP3 had to be encoded again."""
+    blocks: tuple[str, ...]
+    """The block keys the MP3 is made of, in order (kept in the manifest, so pruning spares them)."""
+    encoded: int
+    """Blocks encoded by this build, in every pass."""
+    reused: int
+    """Blocks found in the block cache instead."""
 
 
 def expected_gain(episodes: Iterable[Episode], number: int, loudness: float) -> float:
@@ -98,41 +103,59 @@ def expected_gain(episodes: Iterable[Episode], number: int, loudness: float) -> 
     return loudness - FIRST_GUESS
 
 
+@dataclass(frozen=True)
+class Part:
+    """One block of the episode: where its sound comes from, and what the timeline needs of it."""
+
+    source: str
+    """The speech cache key of a segment's speech, or 'intro' / 'outro'."""
+    rate: int
+    pause: int
+    """Samples of silence (at `rate`) after the sound, before the next block's encoder delay."""
+    segment: Segment | None = None
+    lines: tuple[Line, ...] = ()
+    sentence_samples: tuple[int, ...] = ()
+
+
 def produce(spoken: Iterable[Spoken], chapters: tuple[Chapter, ...], intro: Path, outro: Path, out: Path,
-            mastering: Mastering, gain: float, meter_apart: bool = False) -> Mixed:
-    """Stitch and master into `out` (written atomically), encoding at `gain` while the speech arrives.
-
-    `meter_apart` measures the MP3 in a second ffmpeg, side by side with the encoder: a second sooner
-    for an episode of 15 minutes, and 30 MB more; worth it when the speech is ready and the cores are free.
-    """
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".mix-") as tmp:
-        folder = Path(tmp)
-        stream = _Stream(folder, mastering, gain, meter_apart)
-        try:
-            timeline = _stitch(spoken, chapters, intro, outro, stream)
-            log.debug("stitched %.1f minutes; waiting for the encoder", timeline.duration / 60)
-            heard, peak = stream.finish()
-        finally:
-            stream.abandon()
+            mastering: Mastering, gain: float, blocks: mp3.BlockCache, speech: SpeechCache,
+            workers: int = 0) -> Mixed:
+    """Stitch and master into `out`, encoding each block as its speech arrives (or reusing it)."""
+    workers = workers if workers > 0 else (os.cpu_count() or 1)
+    gain = round(gain, 2)  # as the manifest keeps it, so that the next build asks for the same blocks
+    coder = _Coder(blocks, mastering, workers, _files(intro, outro))
+    try:
+        parts, measured = coder.stream(_sources(spoken, mastering.sample_rate), gain, 0.0)
+        heard, peak = integrated(m for b in measured for m in b.momentary), max(b.peak for b in measured)
         log.debug("mixed at %+.2f dB: the MP3 measures %.2f LUFS, %.2f dBTP", gain, heard, peak)
-        gain, heard, peak, encodes = _correct(folder, mastering, gain, heard, peak)
-        os.replace(folder / _MP3, out)
-    return Mixed(timeline, round(gain, 2), heard, peak, encodes)
-
-
-def _correct(folder: Path, mastering: Mastering, gain: float, heard: float, peak: float) -> tuple[float, float, float, int]:
-    """Encode again, from the WAV, while the MP3 misses the target (twice at most); fail if it still does."""
-    encodes, limit_down = 1, 0.0
-    while not _on_target(heard, peak, mastering, TOLERANCE) and encodes < 3:
-        gain += mastering.loudness - heard
-        limit_down += max(0.0, peak - _ceiling(mastering) + 0.1)
-        heard, peak = _encode_again(folder, mastering, gain, limit_down)
-        encodes += 1
-        log.debug("encoded again at %+.2f dB: %.2f LUFS, %.2f dBTP", gain, heard, peak)
+        gain, limit_down, encodes = gain, 0.0, 1
+        while not _on_target(heard, peak, mastering, TOLERANCE) and encodes < 3:
+            gain = round(gain + mastering.loudness - heard, 2)
+            limit_down += max(0.0, peak - _ceiling(mastering) + 0.1)
+            measured = coder.again(parts, SpeechCache(speech.folder), gain, limit_down)
+            heard, peak = integrated(m for b in measured for m in b.momentary), max(b.peak for b in measured)
+            encodes += 1
+            log.debug("encoded again at %+.2f dB: %.2f LUFS, %.2f dBTP", gain, heard, peak)
+    finally:
+        coder.close()
     if not _on_target(heard, peak, mastering, 1.0):
         raise AudioError(f"could not master to {mastering.loudness} LUFS under {_ceiling(mastering)} dBTP "
                          f"(the MP3 measures {heard:.1f} LUFS, {peak:.1f} dBTP)")
-    return gain, heard, peak, encodes
+    keys = [coder.key(part, gain, limit_down) for part in parts]
+    mp3.join([(blocks.path(key), block) for key, block in zip(keys, measured)], out)
+    timeline = _timeline(parts, measured, chapters, mastering.sample_rate)
+    return Mixed(timeline, gain, round(heard, 2), round(peak, 2), encodes, tuple(keys), coder.encoded, blocks.reused)
+
+
+def integrated(momentary: Iterable[float]) -> float:
+    """Integrated loudness (LUFS) from the loudness of 400 ms windows every 100 ms, gated as BS.1770
+    says: windows below -70 LUFS are left out, then those 10 LU below the mean of the rest."""
+    values = np.array([m for m in momentary if m > -70.0])
+    if not len(values):
+        return float("-inf")
+    energy = 10 ** ((values + 0.691) / 10)
+    relative = -0.691 + 10 * np.log10(energy.mean()) - 10
+    return float(-0.691 + 10 * np.log10(energy[values > relative].mean()))
 
 
 def _on_target(heard: float, peak: float, mastering: Mastering, tolerance: float) -> bool:
@@ -144,165 +167,119 @@ def _ceiling(mastering: Mastering) -> float:
     return mastering.true_peak + 0.5
 
 
-_MP3 = "episode.mp3"
-_WAV = "mix.wav"
+def _sources(spoken: Iterable[Spoken], out_rate: int) -> Iterator[tuple[Part, np.ndarray | None]]:
+    """The episode's blocks in order, each with its sound (None for the intro and outro, which the coder
+    reads itself). A segment's pause is shortened by the next block's encoder delay, so that the silence
+    a listener hears between two segments is the pause the script asks for."""
+    yield Part("intro", out_rate, 0), None
+    for item in spoken:
+        rate = item.speech.sample_rate
+        wanted = int(rate * item.segment.pause_after)
+        pause = max(0, wanted - round(mp3.PRIMING * rate / out_rate)) if wanted else 0
+        samples = item.speech.samples.astype(np.int16, copy=False)
+        yield Part(item.key, rate, pause, item.segment, item.lines, item.speech.sentence_samples), samples
+    yield Part("outro", out_rate, 0), None
 
 
-class _Stream:
-    """The mix on its way out: a WAV on disk (to encode again if needed) and an encoder measuring as it goes."""
+class _Coder:
+    """Encodes blocks on a few threads (each runs one ffmpeg), or finds them in the block cache."""
 
-    def __init__(self, folder: Path, mastering: Mastering, gain: float, meter_apart: bool) -> None:
-        self.folder, self.mastering, self.gain, self.meter_apart = folder, mastering, gain, meter_apart
-        self.rate = 0
-        self.wav: wave.Wave_write | None = None
-        self.encoder: _Encoder | None = None
+    def __init__(self, blocks: mp3.BlockCache, mastering: Mastering, workers: int, files: dict[str, Path]) -> None:
+        self.blocks, self.mastering, self.workers, self.files = blocks, mastering, workers, files
+        self.ffmpeg = ffmpeg()
+        stat = os.stat(self.ffmpeg)
+        self.identity = f"{self.ffmpeg}:{stat.st_size}:{stat.st_mtime_ns}"
+        self.digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="encode")
+        self.encoded = 0
 
-    def start(self, rate: int) -> None:
-        self.rate = rate
-        self.wav = wave.open(str(self.folder / _WAV), "wb")
-        self.wav.setnchannels(1)
-        self.wav.setsampwidth(2)
-        self.wav.setframerate(rate)
-        source = ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
-        self.encoder = _Encoder(self.folder, source, self.mastering, self.gain, meter_apart=self.meter_apart)
+    def key(self, part: Part, gain: float, limit_down: float) -> str:
+        m = self.mastering
+        return mp3.block_key(self.digests.get(part.source, part.source), part.rate, part.pause,
+                             self._chain(gain, limit_down), m.sample_rate, m.bitrate, mp3.LAME_QUALITY,
+                             mp3.meter(m.sample_rate), self.identity)
 
-    def write(self, samples: np.ndarray) -> None:
-        data = samples.astype(np.int16, copy=False).tobytes()
-        self.wav.writeframesraw(data)  # the header is completed on close
-        self.encoder.feed(data)
+    def _chain(self, gain: float, limit_down: float) -> str:
+        # Limit with 1 dB kept for inter-sample peaks and the MP3 encoder's overshoot.
+        limit = 10 ** ((self.mastering.true_peak - 1.0 - limit_down) / 20)
+        return mp3.chain(gain, self.mastering.sample_rate, limit)
 
-    def finish(self) -> tuple[float, float]:
-        self.wav.close()
-        return self.encoder.finish()
+    def stream(self, sources: Iterable[tuple[Part, np.ndarray | None]], gain: float,
+               limit_down: float) -> tuple[list[Part], list[mp3.Block]]:
+        """Each block as its sound arrives: reused if the cache has it, else encoded while the next arrive."""
+        parts: list[Part] = []
+        done: list[mp3.Block | Future] = []
+        running: deque[Future] = deque()
+        for part, samples in sources:
+            parts.append(part)
+            key = self.key(part, gain, limit_down)
+            found = self.blocks.get(key)
+            if found:
+                self.blocks.reused += 1
+                done.append(found)
+                continue
+            job = self.pool.submit(self._encode, key, part, samples, gain, limit_down)
+            done.append(job)
+            running.append(job)
+            while len(running) > 2 * self.workers:  # a few blocks' sound in memory, never the episode's
+                running.popleft().result()
+        if len(parts) <= 2:
+            raise AudioError("nothing to mix: the script has no speech")
+        return parts, [item.result() if isinstance(item, Future) else item for item in done]
 
-    def abandon(self) -> None:
-        if self.wav:
-            self.wav.close()
-        if self.encoder:
-            self.encoder.kill()
+    def again(self, parts: list[Part], speech: SpeechCache, gain: float, limit_down: float) -> list[mp3.Block]:
+        """Every block encoded anew at another gain, their sound read back from the speech cache."""
+        def sound(part: Part) -> np.ndarray | None:
+            if part.segment is None:
+                return None
+            found = speech.get(part.source)
+            if found is None:
+                raise AudioError(f"the speech of segment {part.segment.id} left the cache during the build")
+            return found.samples
 
+        jobs = [self.pool.submit(self._encode, self.key(p, gain, limit_down), p, sound(p), gain, limit_down)
+                for p in parts]
+        rate = self.mastering.sample_rate
+        return list(track((job.result() for job in jobs), len(jobs), "encoding", lambda block: block.samples / rate))
 
-def _encode_again(folder: Path, mastering: Mastering, gain: float, limit_down: float) -> tuple[float, float]:
-    encoder = _Encoder(folder, ["-i", _WAV], mastering, gain, limit_down, meter_apart=True)
-    try:
-        heard, peak = encoder.finish()
-    finally:
-        encoder.kill()
-    return heard, peak
+    def _encode(self, key: str, part: Part, samples: np.ndarray | None, gain: float, limit_down: float) -> mp3.Block:
+        if samples is None:
+            samples = _load(self.files[part.source], part.rate)
+        pcm = np.concatenate([samples, np.zeros(part.pause, dtype=np.int16)]).astype("<i2").tobytes()
+        data, block = mp3.encode(self.ffmpeg, pcm, part.rate, self._chain(gain, limit_down),
+                                 self.mastering.sample_rate, self.mastering.bitrate)
+        self.blocks.put(key, data, block)
+        self.encoded += 1
+        return block
 
-
-class _Encoder:
-    """ffmpeg compressing, gaining, limiting and encoding to MP3, and decoding what it encoded to measure
-    the MP3's loudness and true peak: in the same process (one process less, one copy of ffmpeg less in
-    memory) where ffmpeg can decode its own output (7.1 and newer) and `meter_apart` is not asked for,
-    else by a second ffmpeg reading the first one's output through a pipe, in parallel."""
-
-    def __init__(self, folder: Path, source: list[str], mastering: Mastering, gain: float, limit_down: float = 0.0,
-                 meter_apart: bool = False) -> None:
-        # Limit at the output rate with 1 dB kept for inter-sample peaks and the MP3 encoder's overshoot.
-        limit = 10 ** ((mastering.true_peak - 1.0 - limit_down) / 20)
-        chain = (f"{_COMPRESS},volume={gain:.3f}dB,aresample={mastering.sample_rate},"
-                 f"alimiter=limit={limit:.4f}:attack=2:release=60:level=false")
-        encode = [ffmpeg(), "-hide_banner", "-nostdin", "-y", *source, "-map", "0:a", "-af", chain,
-                  "-ar", str(mastering.sample_rate), "-ac", "1", "-c:a", "libmp3lame", "-b:a", f"{mastering.bitrate}k",
-                  "-compression_level", _LAME_QUALITY, "-map_metadata", "-1"]
-        stdin = subprocess.PIPE if source[-1] == "pipe:0" else subprocess.DEVNULL
-        self.log = open(folder / "encoder.log", "w+b")
-        self.meter_log = self.log
-        if not meter_apart and _decodes_its_output():
-            self.encoder = subprocess.Popen(
-                [*encode, _MP3, "-dec", "0:0", "-filter_complex", f"[dec:0]{_meter(mastering.sample_rate)}[m]",
-                 "-map", "[m]", "-f", "null", "-"],
-                cwd=folder, stdin=stdin, stdout=subprocess.DEVNULL, stderr=self.log)
-            self.processes = [self.encoder]
-            return
-        self.meter_log = open(folder / "meter.log", "w+b")
-        self.encoder = subprocess.Popen([*encode, "-f", "tee", f"[f=mp3]{_MP3}|[f=mp3]pipe:1"],
-                                        cwd=folder, stdin=stdin, stdout=subprocess.PIPE, stderr=self.log)
-        meter = subprocess.Popen([ffmpeg(), "-hide_banner", "-nostdin", "-f", "mp3", "-i", "pipe:0", "-af",
-                                  _meter(mastering.sample_rate),
-                                  "-f", "null", "-"],
-                                 stdin=self.encoder.stdout, stdout=subprocess.DEVNULL, stderr=self.meter_log)
-        self.encoder.stdout.close()  # the meter holds the only reading end now
-        self.processes = [self.encoder, meter]
-
-    def feed(self, data: bytes) -> None:
-        try:
-            self.encoder.stdin.write(data)
-        except BrokenPipeError:
-            self.encoder.wait()
-            raise AudioError(f"ffmpeg stopped encoding: {_tail(self.log)}") from None
-
-    def finish(self) -> tuple[float, float]:
-        """The MP3's integrated loudness and true peak."""
-        if self.encoder.stdin:
-            try:
-                self.encoder.stdin.close()
-            except BrokenPipeError:
-                pass
-        for process, log_file in zip(self.processes, (self.log, self.meter_log)):
-            if process.wait() != 0:
-                raise AudioError(f"ffmpeg failed encoding or measuring the MP3: {_tail(log_file)}")
-        output = _read(self.meter_log)
-        return _loudness(output, "the MP3"), _peak(output)
-
-    def kill(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        self.log.close()
-        self.meter_log.close()
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _meter(rate: int) -> str:
-    """The filters that measure the MP3 as decoded at `rate`: ebur128 for its integrated loudness, and
-    for its true peak the method of ITU-R BS.1770 itself: 4x oversampling through an interpolating
-    filter of 12 taps per phase, then the sample peak (astats). ebur128's own true-peak meter resamples
-    to 192 kHz with a longer filter: on our episodes the same figure to 0.1 dB, at four times the CPU
-    (2.4 s instead of 0.5 s for 15 minutes), which a rebuild after an edit spends waiting. The tests
-    check the result with ebur128's meter (`measure`)."""
-    oversampled = f"aresample={4 * rate}:filter_size=12:phase_shift=10:cutoff=0.97"
-    return (f"asplit[loudness][peak];[peak]{oversampled},astats=measure_overall=Peak_level:measure_perchannel=none,"
-            "anullsink;[loudness]ebur128=framelog=verbose")
-
-_LAME_QUALITY = "7"
-"""LAME's -q 7: its noise shaping off, which halves the encoder's time (1.5 s instead of 2.9 s for 15
-minutes). At 96 kbps mono, speech loses nothing measurable: the MP3's signal-to-noise ratio against
-the mix is 25.7 dB, against 25.3 dB at LAME's default -q 3."""
+def _files(intro: Path, outro: Path) -> dict[str, Path]:
+    for path in (intro, outro):
+        if not path.is_file():
+            raise AudioError(f"cannot read {path}: no such file")
+    return {"intro": intro, "outro": outro}
 
 
-def _decodes_its_output() -> bool:
-    """Whether this ffmpeg has loopback decoders (`-dec`, ffmpeg 7.1): a 50 ms silent encode says."""
-    probe = [ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono",
-             "-t", "0.05", "-c:a", "libmp3lame", "-f", "null", "-", "-dec", "0:0", "-filter_complex", "[dec:0]anull[o]",
-             "-map", "[o]", "-f", "null", "-"]
-    return subprocess.run(probe, capture_output=True).returncode == 0
-
-
-def _read(handle: IO[bytes]) -> str:
-    handle.flush()
-    handle.seek(0)
-    return handle.read().decode("utf-8", "replace")
-
-
-def _tail(handle: IO[bytes]) -> str:
-    lines = _read(handle).strip().splitlines()
-    return lines[-1] if lines else "no output"
-
-
-def _loudness(output: str, what: str) -> float:
-    found = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", output)
-    if not found:
-        raise AudioError(f"ffmpeg did not report the loudness of {what}")
-    return float(found[-1])
-
-
-def _peak(output: str) -> float:
-    found = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", output) or re.findall(r"Peak level dB:\s+(-?[\d.]+|-inf)", output)
-    if not found:
-        raise AudioError("ffmpeg did not report the true peak of the MP3")
-    return float(found[-1])
+def _timeline(parts: list[Part], measured: list[mp3.Block], chapters: tuple[Chapter, ...], out_rate: int) -> Timeline:
+    """Where each sentence and chapter lands: a segment's speech starts after its block's encoder delay."""
+    cues: list[Cue] = []
+    starts: dict[int, float] = {0: 0.0}
+    position = 0
+    for part, block in zip(parts, measured):
+        if part.segment is not None:
+            onset = position + mp3.PRIMING
+            starts.setdefault(part.segment.chapter, onset / out_rate)
+            ratio, said = out_rate / part.rate, 0
+            for line, length in zip(part.lines, part.sentence_samples):
+                start, said = onset + round(said * ratio), said + length
+                cues.append(Cue(start / out_rate, (onset + round(said * ratio)) / out_rate, line.written,
+                                part.segment.id))
+        position += block.samples
+    duration = position / out_rate
+    return Timeline(duration, tuple(cues), _chapters(chapters, starts, duration))
 
 
 def _load(path: Path, rate: int) -> np.ndarray:
@@ -316,40 +293,6 @@ def _load(path: Path, rate: int) -> np.ndarray:
     return np.frombuffer(sound.raw_data, dtype=np.int16)
 
 
-def _stitch(spoken: Iterable[Spoken], chapters: tuple[Chapter, ...], intro: Path, outro: Path, stream: _Stream) -> Timeline:
-    """Write everything at the speech's sample rate, in order, recording where each sentence and chapter lands."""
-    cues: list[Cue] = []
-    starts: dict[int, float] = {}
-    rate = position = 0
-    for item in spoken:
-        if not rate:
-            rate = item.speech.sample_rate
-            stream.start(rate)
-            intro_audio = _load(intro, rate)
-            stream.write(intro_audio)
-            position = len(intro_audio)
-            starts[0] = 0.0
-        samples = _resample(item.speech.samples, item.speech.sample_rate, rate)
-        ratio = rate / item.speech.sample_rate
-        starts.setdefault(item.segment.chapter, position / rate)
-        offset = position
-        for line, length in zip(item.lines, item.speech.sentence_samples):
-            length = int(round(length * ratio))
-            cues.append(Cue(offset / rate, (offset + length) / rate, line.written, item.segment.id))
-            offset += length
-        pause = np.zeros(int(rate * item.segment.pause_after), dtype=np.int16)
-        stream.write(samples)
-        stream.write(pause)
-        position += len(samples) + len(pause)
-    if not rate:
-        raise AudioError("nothing to mix: the script has no speech")
-    outro_audio = _load(outro, rate)
-    stream.write(outro_audio)
-    position += len(outro_audio)
-    duration = position / rate
-    return Timeline(duration, tuple(cues), _chapters(chapters, starts, duration))
-
-
 def _chapters(chapters: tuple[Chapter, ...], starts: dict[int, float], duration: float) -> tuple[TimedChapter, ...]:
     present = sorted((start, index) for index, start in starts.items())
     timed = []
@@ -357,13 +300,6 @@ def _chapters(chapters: tuple[Chapter, ...], starts: dict[int, float], duration:
         end = present[n + 1][0] if n + 1 < len(present) else duration
         timed.append(TimedChapter(chapters[index], round(start, 3), round(end, 3)))
     return tuple(timed)
-
-
-def _resample(samples: np.ndarray, source: int, target: int) -> np.ndarray:
-    if source == target:
-        return samples
-    sound = AudioSegment(samples.astype(np.int16).tobytes(), frame_rate=source, sample_width=2, channels=1)
-    return np.frombuffer(sound.set_frame_rate(target).raw_data, dtype=np.int16)
 
 
 def measure(path: Path, true_peak: bool = True, before: str = "") -> tuple[float, float]:
@@ -374,5 +310,19 @@ def measure(path: Path, true_peak: bool = True, before: str = "") -> tuple[float
     if result.returncode != 0:
         tail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise AudioError(f"ffmpeg failed: {tail[0]}")
-    integrated = _loudness(result.stderr, str(path))
-    return integrated, (_peak(result.stderr) if true_peak else float("nan"))
+    loudness = _loudness(result.stderr, str(path))
+    return loudness, (_peak(result.stderr) if true_peak else float("nan"))
+
+
+def _loudness(output: str, what: str) -> float:
+    found = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", output)
+    if not found:
+        raise AudioError(f"ffmpeg did not report the loudness of {what}")
+    return float(found[-1])
+
+
+def _peak(output: str) -> float:
+    found = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", output)
+    if not found:
+        raise AudioError("ffmpeg did not report the true peak")
+    return float(found[-1])

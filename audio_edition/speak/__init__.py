@@ -26,7 +26,7 @@ from .voice import Profile, Voice, load_profile
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Spoken", "Lexicon", "Profile", "SpeechCache", "load_profile", "plan", "speaks_first", "synthesize",
+    "Line", "Spoken", "Lexicon", "Profile", "SpeechCache", "load_profile", "plan", "synthesize",
     "spoken_text", "tune", "used_keys",
 ]
 
@@ -184,12 +184,6 @@ def _one_by_one(planned: list[Planned], profile: Profile, cache: SpeechCache) ->
             yield Spoken(item.segment, item.lines, speech, item.key, False)
         else:
             yield Spoken(item.segment, item.lines, speech, item.key, True)
-
-
-def speaks_first(planned: list[Planned], cache: SpeechCache, threads: int = 0) -> bool:
-    """Whether `synthesize` speaks everything it has to before yielding anything: when that is a handful
-    of sentences (an edited item), or nothing at all."""
-    return len(_to_speak(planned, cache)) < FEW * (threads if threads > 0 else (os.cpu_count() or 1))
 
 
 def _to_speak(planned: list[Planned], cache: SpeechCache) -> list[tuple[int, int, int]]:

@@ -8,17 +8,16 @@ the lexicon: whatever changes the sound changes the key, and nothing else does.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import os
-import tempfile
-import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import store
 from ..manifest import all_episodes
 
 log = logging.getLogger(__name__)
@@ -78,60 +77,31 @@ class SpeechCache:
     def put(self, key: str, speech: Speech, text: str) -> None:
         """Metadata first, audio last: an entry counts only once its WAV is whole."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"sentence_samples": list(speech.sentence_samples), "text": text}
-        _atomic_write(path.with_suffix(".json"), json.dumps(meta).encode())
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            with wave.open(tmp, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(speech.sample_rate)
-                wav.writeframes(speech.samples.astype(np.int16).tobytes())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        store.write_atomically(path.with_suffix(".json"), json.dumps(meta).encode())
+        audio = io.BytesIO()
+        with wave.open(audio, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(speech.sample_rate)
+            wav.writeframes(speech.samples.astype(np.int16).tobytes())
+        store.write_atomically(path, audio.getvalue())
         self.written += 1
 
     def keys(self) -> set[str]:
-        return {p.stem for p in self.folder.glob("*/*.wav")}
+        return store.keys(self.folder, ".wav")
 
     def prune(self, keep: set[str], dry_run: bool = False) -> int:
         """Delete every entry not in `keep`, and what interrupted writes left; returns how many entries go."""
-        stale = time.time() - 3600  # a younger .tmp may be a write in progress
-        doomed = [
-            path for path in sorted(self.folder.glob("*/*"))
-            if path.suffix in (".wav", ".json") and path.stem not in keep
-            or path.suffix == ".tmp" and path.stat().st_mtime < stale
-        ]
-        removed = sum(1 for path in doomed if path.suffix == ".wav")
-        if dry_run:
-            return removed
-        for path in doomed:
-            path.unlink(missing_ok=True)
-        for sub in self.folder.glob("*/"):
-            if not any(sub.iterdir()):
-                sub.rmdir()
-        self.pruned += removed
+        removed = store.prune(self.folder, keep, ".wav", dry_run)
+        self.pruned += 0 if dry_run else removed
         return removed
 
 
-def used_keys(episodes: Path) -> set[str]:
-    """The speech every built episode uses, as its manifest lists it (`extra["segments"]`)."""
+def used_keys(episodes: Path, listed: str = "segments") -> set[str]:
+    """What every built episode uses, as its manifest lists it: its speech (`extra["segments"]`), or
+    the encoded blocks its MP3 is made of (`extra["blocks"]`)."""
     keys: set[str] = set()
     for _, episode in all_episodes(episodes):
-        keys.update(str(key) for key in episode.extra.get("segments", ()))
+        keys.update(str(key) for key in episode.extra.get(listed, ()))
     return keys
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
