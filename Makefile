@@ -52,7 +52,7 @@ script: $(VENV)/.installed ## print an issue's spoken script (FEED=, ISSUE=)
 test: $(VENV)/.installed ## run the test suite (real voice, real MP3s, real parsers)
 	$(PY) -m pytest $(ARGS)
 
-bench: $(VENV)/.installed ## measure cold/warm/edited builds against the raw engine, and growth with length (~10 min)
+bench: $(VENV)/.installed ## measure cold/warm/edited builds against the raw engine, and growth with length (~25 min)
 	$(PY) -m audio_edition.bench --settings $(SETTINGS) $(ARGS)
 
 # The Coqui engine brings torch (several GB): its own environment, so that .venv stays small.

@@ -284,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="4,10",
                         help="synthetic lengths to build cold, in copies of the issue (default: 4,10)")
     parser.add_argument("--engine-segments", type=int, default=12, help="segments the engine comparison speaks (0: skip it)")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="runs of the raw engine, cold, warm and edited builds; the best counts (default: 2)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of the raw engine, cold, warm and edited builds, alternating; the best counts (default: 3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--texts", help=argparse.SUPPRESS)

@@ -92,7 +92,7 @@ def build(entry: Entry, settings: Settings, voice: tuple[speak.Profile, speak.Le
         audio_name = f"{slug}.mp3"
         blocks = mp3.BlockCache(settings.paths.cache / "blocks")
         mixed = mix.produce(stream, script.chapters, a.intro, a.outro, staging / audio_name, mastering, gain,
-                            blocks, cache, settings.speed.threads)
+                            blocks, cache, settings.speed.threads, speaking=any(todo))
         log.info("synthesized %d segments, reused %d from the cache; encoded %d blocks, reused %d; "
                  "mastered %.1f minutes to %.1f LUFS, %.1f dBTP", cache.misses, cache.hits, mixed.encoded,
                  mixed.reused, mixed.timeline.duration / 60, mixed.loudness, mixed.true_peak)

@@ -119,11 +119,13 @@ class Part:
 
 def produce(spoken: Iterable[Spoken], chapters: tuple[Chapter, ...], intro: Path, outro: Path, out: Path,
             mastering: Mastering, gain: float, blocks: mp3.BlockCache, speech: SpeechCache,
-            workers: int = 0) -> Mixed:
-    """Stitch and master into `out`, encoding each block as its speech arrives (or reusing it)."""
+            workers: int = 0, speaking: bool = True) -> Mixed:
+    """Stitch and master into `out`, encoding each block as its speech arrives (or reusing it).
+    `speaking` says that the speech is being synthesized meanwhile: then one block at a time is encoded,
+    since the cores are the voice's and one ffmpeg keeps up with it; else `workers` at once."""
     workers = workers if workers > 0 else (os.cpu_count() or 1)
     gain = round(gain, 2)  # as the manifest keeps it, so that the next build asks for the same blocks
-    coder = _Coder(blocks, mastering, workers, _files(intro, outro))
+    coder = _Coder(blocks, mastering, workers, 1 if speaking else workers, _files(intro, outro))
     try:
         parts, measured = coder.stream(_sources(spoken, mastering.sample_rate), gain, 0.0)
         heard, peak = integrated(m for b in measured for m in b.momentary), max(b.peak for b in measured)
@@ -184,13 +186,16 @@ def _sources(spoken: Iterable[Spoken], out_rate: int) -> Iterator[tuple[Part, np
 class _Coder:
     """Encodes blocks on a few threads (each runs one ffmpeg), or finds them in the block cache."""
 
-    def __init__(self, blocks: mp3.BlockCache, mastering: Mastering, workers: int, files: dict[str, Path]) -> None:
-        self.blocks, self.mastering, self.workers, self.files = blocks, mastering, workers, files
+    def __init__(self, blocks: mp3.BlockCache, mastering: Mastering, workers: int, streaming: int,
+                 files: dict[str, Path]) -> None:
+        self.blocks, self.mastering, self.files = blocks, mastering, files
         self.ffmpeg = ffmpeg()
         stat = os.stat(self.ffmpeg)
         self.identity = f"{self.ffmpeg}:{stat.st_size}:{stat.st_mtime_ns}"
         self.digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="encode")
+        self.streaming = ThreadPoolExecutor(streaming, thread_name_prefix="encode")
+        self.in_flight = 2 * streaming + 2
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="encode-all")
         self.encoded = 0
 
     def key(self, part: Part, gain: float, limit_down: float) -> str:
@@ -218,10 +223,10 @@ class _Coder:
                 self.blocks.reused += 1
                 done.append(found)
                 continue
-            job = self.pool.submit(self._encode, key, part, samples, gain, limit_down)
+            job = self.streaming.submit(self._encode, key, part, samples, gain, limit_down)
             done.append(job)
             running.append(job)
-            while len(running) > 2 * self.workers:  # a few blocks' sound in memory, never the episode's
+            while len(running) > self.in_flight:  # a few blocks' sound in memory, never the episode's
                 running.popleft().result()
         if len(parts) <= 2:
             raise AudioError("nothing to mix: the script has no speech")
@@ -253,7 +258,8 @@ class _Coder:
         return block
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (self.streaming, self.pool):
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _files(intro: Path, outro: Path) -> dict[str, Path]:

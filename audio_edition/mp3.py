@@ -85,7 +85,7 @@ def meter(rate: int) -> str:
 
 def encode(ffmpeg: str, pcm: bytes, rate: int, filters: str, out_rate: int, bitrate: int) -> tuple[bytes, Block]:
     """Master, encode and measure one block of 16-bit mono PCM at `rate`: its MP3 frames and their measures."""
-    source = [ffmpeg, "-hide_banner", "-nostdin", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+    source = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
     output = ["-map", "0:a", "-af", filters, "-ar", str(out_rate), "-ac", "1", "-c:a", "libmp3lame",
               "-b:a", f"{bitrate}k", "-compression_level", LAME_QUALITY, "-map_metadata", "-1",
               "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "pipe:1"]
