@@ -341,7 +341,7 @@ def bench(settings: Settings, args: argparse.Namespace, work: Path) -> str:
 
     edits = []
     for attempt in range(args.repeat):
-        changed = edited(entry, EDITS[attempt % len(EDITS)])
+        changed = edited(entry, EDITS[attempt % len(EDITS)] + " once more" * (attempt // len(EDITS)))
         differing = [text for text in spoken_script(changed, settings, lexicon) if text not in set(lines)]
         write_feed(changed, work / "feed.xml")
         _say(f"one item edited ({attempt + 1}/{args.repeat}): {len(differing)} segments differ")
@@ -370,8 +370,8 @@ def bench(settings: Settings, args: argparse.Namespace, work: Path) -> str:
     return _table(entry, started, load_before, args.repeat, raws, colds, warms, edits, rows, engines, args.engine_segments)
 
 
-EDITS = ["as the editor notes", "the editor adds"]
-"""Words an edit adds to one item (a different one each time the edit is measured)."""
+EDITS = ["as the editor notes", "the editor adds", "as the editor says"]
+"""Words an edit adds to one item (different words each time the edit is measured, so each is new speech)."""
 
 
 def _say(text: str) -> None:
@@ -397,7 +397,10 @@ def _synthesis_seconds(profile, settings: Settings, entry: Entry, differing: lis
 def _table(entry, started, load_before, repeat, raws, colds, warms, edits, rows, engines, engine_segments) -> str:
     raw, cold = min(raws, key=lambda r: r.seconds), min(colds, key=lambda r: r.seconds)
     warm, warm_new = min(warms, key=lambda w: w[0].seconds)
-    one, one_new, one_changed, synthesis = min(edits, key=lambda e: e[0].seconds - e[3])
+    honest = [e for e in edits if e[1] > 0]  # an edit that found its speech already cached measures nothing
+    if not honest:
+        raise SystemExit("bench: every edited build found its speech in the cache; the edits are not new speech")
+    one, one_new, one_changed, synthesis = min(honest, key=lambda e: e[0].seconds - e[3])
     best = f"best of {repeat}, " if repeat > 1 else ""
     out = [
         f"audio-edition benchmark, {started:%Y-%m-%d %H:%M} UTC, issue #{entry.number}",

@@ -233,19 +233,19 @@ class _Coder:
         return parts, [item.result() if isinstance(item, Future) else item for item in done]
 
     def again(self, parts: list[Part], speech: SpeechCache, gain: float, limit_down: float) -> list[mp3.Block]:
-        """Every block encoded anew at another gain, their sound read back from the speech cache."""
-        def sound(part: Part) -> np.ndarray | None:
-            if part.segment is None:
-                return None
-            found = speech.get(part.source)
-            if found is None:
-                raise AudioError(f"the speech of segment {part.segment.id} left the cache during the build")
-            return found.samples
+        """Every block encoded anew at another gain, its sound read back from the speech cache by the
+        thread that encodes it (so that only the blocks being encoded are in memory)."""
+        def encode(part: Part) -> mp3.Block:
+            samples = None
+            if part.segment is not None:
+                found = speech.get(part.source)
+                if found is None:
+                    raise AudioError(f"the speech of segment {part.segment.id} left the cache during the build")
+                samples = found.samples
+            return self._encode(self.key(part, gain, limit_down), part, samples, gain, limit_down)
 
-        jobs = [self.pool.submit(self._encode, self.key(p, gain, limit_down), p, sound(p), gain, limit_down)
-                for p in parts]
         rate = self.mastering.sample_rate
-        return list(track((job.result() for job in jobs), len(jobs), "encoding", lambda block: block.samples / rate))
+        return list(track(self.pool.map(encode, parts), len(parts), "encoding", lambda block: block.samples / rate))
 
     def _encode(self, key: str, part: Part, samples: np.ndarray | None, gain: float, limit_down: float) -> mp3.Block:
         if samples is None:

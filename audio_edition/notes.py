@@ -19,6 +19,7 @@ import lxml.html
 from lxml import etree
 
 from .model import Issue, Item, TimedChapter
+from .timeline import clock
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def _item_entry(item: Item, start: float | None) -> str:
     url = _web_url(item.link)
     text = f'<a href="{_attr(url)}">{_escape(title)}</a>' if url else _escape(title)
     if start is not None:
-        text = f"{_clock(start)} {text}"
+        text = f"{clock(start)} {text}"
     if authors := _plain(item.authors):
         text += f" ({_escape(authors)})"
     if summarizer := _plain(item.summarizer):
@@ -178,15 +179,6 @@ def _feedback_link(feedback: str) -> str:
     if url:
         return f'<a href="{_attr(url)}">{_escape(url)}</a>'
     return _escape(feedback)
-
-
-def _clock(seconds: float) -> str:
-    """A start time as podcast apps recognise it in show notes: '04:12', or '1:02:03' past an hour.
-    Rounded down, so a tap lands at (never after) the chapter's start."""
-    whole = int(max(0.0, seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 # --- text and links ------------------------------------------------------------------------------

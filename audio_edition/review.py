@@ -18,6 +18,7 @@ from typing import Sequence
 from . import manifest
 from .errors import EditionError
 from .model import Script, Timeline
+from .timeline import clock
 
 NAME = "segments.json"
 
@@ -122,13 +123,6 @@ def play(path: Path) -> str | None:
             subprocess.run([*command, str(path)], check=False)
             return command[0]
     return None
-
-
-def clock(seconds: float) -> str:
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _short(text: str, width: int) -> str:

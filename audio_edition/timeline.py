@@ -15,6 +15,15 @@ def _clock(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
+def clock(seconds: float) -> str:
+    """A time as show notes and the editor's listing write it: '04:12', or '1:02:03' past an hour.
+    Rounded down, so a tap on it in a podcast app lands at (never after) the time."""
+    whole = int(max(0.0, seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
 def webvtt(timeline: Timeline) -> str:
     """One cue per sentence, as written (the transcript shows '$40,000', the voice says the words)."""
     lines = ["WEBVTT", ""]

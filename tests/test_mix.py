@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from mutagen.mp3 import MP3, BitrateMode
 
-from audio_edition import build, corrections, feed, manifest, mix, mp3, review
+from audio_edition import build, corrections, feed, manifest, mix, mp3, review, speak
 from audio_edition.errors import AudioError
 
 from conftest import make_settings
@@ -136,3 +136,19 @@ def test_a_damaged_block_is_encoded_again(built):
     again = build.build(entry, settings)
     assert again.episode.extra["mastering"]["blocks"]["encoded"] == 1
     assert cache.get(key) is not None and again.episode.extra["blocks"] == first.episode.extra["blocks"]
+
+
+def test_a_wrong_first_gain_is_corrected_by_encoding_the_blocks_again_from_the_speech_cache(built, tmp_path):
+    settings, entry, _ = built
+    _, script = build.prepare(entry, settings)
+    profile, lexicon = build.load_voice(settings)
+    cache = speak.SpeechCache(settings.paths.cache / "speech")
+    a = settings.audio
+    mastering = mix.Mastering(a.loudness, a.true_peak, a.bitrate, a.sample_rate)
+    out = tmp_path / "corrected.mp3"
+    mixed = mix.produce(speak.synthesize(speak.plan(script, profile, lexicon), profile, cache), script.chapters,
+                        a.intro, a.outro, out, mastering, 0.0, mp3.BlockCache(tmp_path / "blocks"), cache)
+    assert mixed.encodes >= 2 and mixed.gain > 6, "a first guess 12 dB off is corrected"
+    assert mixed.encoded == mixed.encodes * len(mixed.blocks) and cache.misses == 0
+    loudness, peak = mix.measure(out)
+    assert abs(loudness - a.loudness) <= 0.6 and peak <= -1.0
