@@ -78,7 +78,11 @@ def measure(command: list[str], stdin: Path | None = None) -> Run:
 
 
 def _tree_rss(root: int) -> int:
-    """Resident memory (kB) of a process and all its descendants, from /proc; 0 where there is no /proc."""
+    """Resident memory (kB) of a process and all its descendants, from /proc; 0 where there is no /proc.
+
+    A child caught between fork and exec (the build starts an ffmpeg per block) still runs in its
+    parent's memory, which /proc reports as the child's own: such a child (same program, same size
+    as its parent) is counted once, with its parent, or the tree would seem to hold twice the build."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if name.isdigit():
@@ -87,18 +91,26 @@ def _tree_rss(root: int) -> int:
             except OSError:
                 continue
             children.setdefault(int(fields[1]), []).append(int(name))
-    total, pending = 0, [root]
+    total, pending = 0, [(root, None)]
     while pending:
-        pid = pending.pop()
-        pending += children.get(pid, [])
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-                    break
-        except OSError:
+        pid, parent = pending.pop()
+        memory = _memory(pid)
+        if memory is None:
             continue
+        pending += [(child, memory) for child in children.get(pid, [])]
+        if parent is None or (memory[0], memory[1]) != (parent[0], parent[1]):
+            total += memory[2]
     return total
+
+
+def _memory(pid: int) -> tuple[str, int, int] | None:
+    """(program, virtual size kB, resident kB) of a process, or None if it is gone."""
+    try:
+        program = os.readlink(f"/proc/{pid}/exe")
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+        return program, int(status.get("VmSize", "0 kB").split()[0]), int(status.get("VmRSS", "0 kB").split()[0])
+    except (OSError, ValueError):
+        return None
 
 
 # -- the inputs: the issue, its script, synthetic longer issues, an edited one ------------------------------------

@@ -78,3 +78,13 @@ def test_a_failing_run_stops_the_bench_with_its_error(tmp_path):
     else:
         raise AssertionError("the bench went on after a failed run")
 
+
+
+def test_a_child_not_yet_running_its_own_program_is_not_counted_twice(tmp_path):
+    # Between fork and exec a child runs in its parent's memory (the build starts an ffmpeg per block);
+    # /proc shows that memory as the child's too. Here the child stays in that state for a second.
+    parent = ("import os, time; b = bytearray(300 << 20); pid = os.fork()\n"
+              "if pid == 0: time.sleep(1.0); os._exit(0)\n"
+              "os.waitpid(pid, 0)")
+    run = bench.measure([sys.executable, "-c", parent])
+    assert 300 <= run.peak_mb < 450
