@@ -280,7 +280,9 @@ def test_a_coqui_episode_reads_back_like_any_other(coqui_episode):
     assert audio.info.length > 5 and audio.info.sample_rate == 44100
     assert abs(audio.info.length - built.episode.duration) < 0.2
     chapters = sorted(ID3(audio_file).getall("CHAP"), key=lambda c: c.start_time)
-    assert [str(c.sub_frames["TIT2"]) for c in chapters] == ["Introduction", "Highlights", "Technical AI alignment", "News"]
+    assert [str(c.sub_frames["TIT2"]) for c in chapters] == [
+        "Introduction", "Highlights", "Learning to Summarize", "Technical AI alignment",
+        "Mesa optimization", "Inner Goals", "News", "A Fellowship"]
     assert built.episode.extra["voice"] == "Tiny Coqui"
     integrated, peak = mix.measure(audio_file)
     assert -17.0 <= integrated <= -15.0 and peak <= -1.0
@@ -314,6 +316,6 @@ def test_roles_can_use_different_engines(models, tmp_path, speech_cache):
     assert abs(audio.info.length - built.episode.duration) < 0.2
     cues = _cues((built.folder / built.episode.transcript).read_text())
     assert any(text == "I like it." for *_, text in cues)
-    assert len(ID3(built.folder / built.episode.audio).getall("CHAP")) == 4
+    assert len(ID3(built.folder / built.episode.audio).getall("CHAP")) == 8  # intro, 3 sections, 4 items
     integrated, peak = mix.measure(built.folder / built.episode.audio)
     assert -17.0 <= integrated <= -15.0 and peak <= -1.0
