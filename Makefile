@@ -13,7 +13,7 @@ PY  := $(VENV)/bin/python
 CLI := $(PY) -m audio_edition --settings $(SETTINGS)
 SOURCE := $(if $(FEED),--feed $(FEED)) --issue $(ISSUE)
 
-.PHONY: help episode publish review segment status script test bench assets clean watch serve test-coqui
+.PHONY: help episode publish review segment status script test bench assets screenshot clean watch serve test-coqui
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,6 +71,12 @@ test-coqui: $(COQUI_VENV)/.installed ## run the Coqui engine's tests in .venv-co
 
 assets: $(VENV)/.installed ## regenerate the show's jingle and cover in audio/
 	$(PY) -m audio_edition.assets audio
+
+screenshot: $(VENV)/.installed ## photograph issue 66's show notes for the README (docs/show-notes.png; needs chromium)
+	$(CLI) episode --issue 66 --no-publish
+	$(PY) docs/app-page.py episodes/an-066 build/app-page.html
+	chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars --user-data-dir=build/chromium \
+		--window-size=800,1232 --screenshot=docs/show-notes.png file://$(CURDIR)/build/app-page.html
 
 clean: ## remove built episodes, the speech cache and public/ (keeps the virtual environment)
 	rm -rf episodes/an-* episodes/.cache public
