@@ -164,7 +164,11 @@ def comparable(text: str, lexicon: Lexicon = Lexicon()) -> list[str]:
     text = re.sub(r"[\[(][^\])]*[\])]|[♪♫*]", " ", text)
     text = normalize(text).lower().replace("-", " ")
     words = [w.strip("'") for w in re.findall(r"[a-z0-9']+", text)]
-    return _join_letters([w for w in words if w])
+    return _join_letters([HOMOPHONES.get(w, w) for w in words if w])
+
+
+# Number words and the words that sound just like them: the recognizer picks by context, not by sound.
+HOMOPHONES = {"to": "two", "too": "two", "for": "four", "fore": "four", "won": "one", "ate": "eight"}
 
 
 def _join_letters(words: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from audio_edition import check, speak
-from audio_edition.check import Heard, compare, comparable
+from audio_edition.check import HOMOPHONES, Heard, compare, comparable
 from audio_edition.model import Role
 from conftest import REPO
 
@@ -35,6 +35,12 @@ def test_both_sides_are_compared_as_words_whatever_their_spelling():
     assert comparable("It pays $40,000 (upbeat music) ♪") == ["it", "pays", "forty", "thousand", "dollars"]
     assert comparable("The U.S. and R.L. and a PhD") == comparable("the U S and RL and a P H D")
     assert comparable("Ahsya's set-up", speak.Lexicon((("Asya", "Ahsya"),))) == ["asya's", "set", "up"]
+    assert comparable("GPT to, too") == comparable("GPT two, two")
+
+
+def test_the_tricky_sentences_forgive_the_recognizer_but_not_the_front_end():
+    assert _heard("gpt three", "jpt three has") and _heard("plus or minus three", "a plus of minus three")
+    assert not _heard("gpt three", "gpt minus three has") and not _heard("two times faster", "two x faster")
 
 
 def test_a_line_not_heard_is_counted_against_it_and_listed_first():
@@ -85,7 +91,7 @@ TRICKY = {
                                    ["and colleagues", "rl versus hrl", "for example"]),
     "more abbreviations": ("The fund pays 5% p.a., a.k.a. the interest rate.", ["per annum", "also known as"]),
     "cross-references": ("This builds on AN #58 from last month.", ["alignment newsletter number fifty eight"]),
-    "links": ("The code is at https://github.com/openai/baselines for anyone.", ["the code is at a link for anyone"]),
+    "links": ("The code is at https://github.com/openai/baselines for anyone.", ["at a link for anyone"]),
     "parentheses and dashes": ("The agent (a small one) learned quickly — surprisingly so.",
                                ["a small one learned quickly surprisingly so"]),
     "lexicon": ("This matters for mesa-optimizers.", ["mesa optimizers"]),
@@ -105,14 +111,21 @@ def test_a_tricky_sentence_is_heard_as_a_listener_expects(category, narrator, re
 
 
 def _heard(phrase: str, heard: str) -> bool:
-    """The phrase is in what was heard, allowing the tiny recognizer one misheard word in three or more
-    ("plus for minus three"): Piper samples its speech, and the recognizer is not perfect either."""
-    want, got = phrase.split(), heard.split()
-    allowed = 1 if len(want) >= 3 else 0
+    """The phrase is in what was heard, allowing for the tiny recognizer, not for the voice: a word with one
+    letter wrong ('jpt three' for 'gpt three'), and one misheard word in four or more ('plus of minus
+    three'). Piper samples its speech and Whisper tiny.en guesses; a front-end mistake ('gpt minus three',
+    'one seven five b') is a different word, and still fails."""
+    want, got = [HOMOPHONES.get(w, w) for w in phrase.split()], heard.split()
+    allowed = 1 if len(want) >= 4 else 0
     return any(
-        sum(a != b for a, b in zip(want, got[i:i + len(want)])) <= allowed
+        sum(not _near(a, b) for a, b in zip(want, got[i:i + len(want)])) <= allowed
         for i in range(len(got) - len(want) + 1)
     )
+
+
+def _near(want: str, got: str) -> bool:
+    """The same word, or one of three letters or more with a single letter substituted."""
+    return want == got or (len(want) >= 3 and len(want) == len(got) and sum(a != b for a, b in zip(want, got)) == 1)
 
 
 # --- a whole built episode ------------------------------------------------------------------------
