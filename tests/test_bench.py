@@ -88,3 +88,12 @@ def test_a_child_not_yet_running_its_own_program_is_not_counted_twice(tmp_path):
               "os.waitpid(pid, 0)")
     run = bench.measure([sys.executable, "-c", parent])
     assert 300 <= run.peak_mb < 450
+
+
+def test_the_ratio_compares_runs_made_back_to_back_not_the_fastest_of_each():
+    """A fast minute gave the raw engine 40 s once; the cold build beside it took 44 s, not the 38 s of
+    another minute: the ratio shown is a pair's, the median one."""
+    run = lambda seconds: bench.Run(seconds, 2 * seconds, 900)  # noqa: E731
+    raws, colds = [run(50), run(40), run(60)], [run(38), run(44), run(62)]
+    raw, cold = bench.median_pair(raws, colds)
+    assert (raw.seconds, cold.seconds) == (60, 62)  # ratios 0.76, 1.10, 1.03: the median is 1.03
