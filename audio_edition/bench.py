@@ -297,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="synthetic lengths to build cold, in copies of the issue (default: 4,10)")
     parser.add_argument("--engine-segments", type=int, default=12, help="segments the engine comparison speaks (0: skip it)")
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of the raw engine, cold, warm and edited builds, alternating; the best counts (default: 3)")
+                        help="runs of the raw engine, cold, warm and edited builds: raw and cold alternate and "
+                             "the median pair counts, the best of the rest (default: 3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--texts", help=argparse.SUPPRESS)
@@ -422,14 +423,14 @@ def _table(entry, started, load_before, repeat, raws, colds, warms, edits, rows,
     if not honest:
         raise SystemExit("bench: every edited build found its speech in the cache; the edits are not new speech")
     one, one_new, one_changed, synthesis = min(honest, key=lambda e: e[0].seconds - e[3])
-    best = f"best of {repeat}, " if repeat > 1 else ""
+    how = (f"wall time; raw and cold: the median of {repeat} back-to-back pairs, the rest: best of {repeat}"
+           if repeat > 1 else "wall time")
     out = [
         f"audio-edition benchmark, {started:%Y-%m-%d %H:%M} UTC, issue #{entry.number}",
         f"machine: {machine()}",
         f"load averages (1, 5, 15 min): {load_before} before, {load_averages()} after",
         "",
-        f"| run (wall time; raw and cold: the median of {repeat} back-to-back pairs, the rest: {best.rstrip(', ')}) "
-        "| wall s | CPU s | peak RSS MB | |" if repeat > 1 else "| run (wall time) | wall s | CPU s | peak RSS MB | |",
+        f"| run ({how}) | wall s | CPU s | peak RSS MB | |",
         "| --- | ---: | ---: | ---: | --- |",
         f"| raw engine: python -m piper, same script | {raw.seconds} | {raw.cpu} | {raw.peak_mb} | |",
         f"| cold build, empty cache | {cold.seconds} | {cold.cpu} | {cold.peak_mb} | "
