@@ -15,8 +15,9 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from . import clock
 from .errors import SettingsError
-from .manifest import atomic_write
+from .files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,10 @@ MIN_SIZE, MAX_SIZE = 1400, 3000
 BAND = 0.24
 """The band's height as a fraction of the cover: below the waveform, over the show cover's subtitle."""
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
 _INK = (255, 255, 255)
-_ACCENT = (120, 220, 210)  # the waveform's colour in assets.cover
+_ACCENT = (120, 220, 210)  # the waveform's colour in tools/assets.py's cover
 _SHADE = (10, 22, 44)  # near the gradient's darkest colour, opaque so the subtitle does not show through
 _QUALITY = 88
-
 
 def draw(show_cover: bytes, number: int, published: datetime, newsletter: str) -> bytes:
     """JPEG bytes; the same inputs always give the same bytes (deterministic)."""
@@ -67,7 +65,7 @@ def _render(image, number: int, published: datetime, newsletter: str) -> bytes:
     rule = round(size * 0.004)
     pen.rectangle([left - size * 0.03 - rule / 2, middle - size * 0.07, left - size * 0.03 + rule / 2,
                    middle + size * 0.07], fill=_ACCENT)
-    when = _date(published)
+    when = clock.date(published)
     date = _font(when, round(size * 0.06), width)
     name = _font(newsletter, round(size * 0.04), width)
     pen.text((left, middle - size * 0.012), newsletter, font=name, fill=_ACCENT, anchor="ls")
@@ -140,11 +138,6 @@ def _font(text: str, size: int, width: float):
     if length > width:
         font = ImageFont.load_default(size=max(1, int(size * width / length)))
     return font
-
-
-def _date(when: datetime) -> str:
-    """As the site writes it ("October 2, 2019"), in English whatever the machine's locale."""
-    return f"{_MONTHS[when.month - 1]} {when.day}, {when.year}"
 
 
 def _read_record(path: Path) -> dict | None:

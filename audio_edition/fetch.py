@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from . import __version__
 from .errors import FeedError, SettingsError
-from .settings import Watch
+from .settings import Fetch
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class Policy:
-    """The bounds of one fetch; `Policy.of(settings.watch)` reads them from the [watch] table."""
+    """The bounds of one fetch; `Policy.of(settings.fetch)` reads them from the [fetch] table."""
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -43,15 +43,15 @@ class Policy:
     backoff: float = 5.0
 
     @staticmethod
-    def of(watch: Watch) -> "Policy":
+    def of(fetch: Fetch) -> "Policy":
         for key in ("connect_timeout", "read_timeout", "max_feed_bytes"):
-            if getattr(watch, key) <= 0:
-                raise SettingsError(f"watch.{key} must be more than 0")
+            if getattr(fetch, key) <= 0:
+                raise SettingsError(f"fetch.{key} must be more than 0")
         for key in ("max_redirects", "retries", "backoff"):
-            if getattr(watch, key) < 0:
-                raise SettingsError(f"watch.{key} must be 0 or more")
-        return Policy(watch.connect_timeout, watch.read_timeout, watch.max_feed_bytes,
-                      watch.max_redirects, watch.retries, watch.backoff)
+            if getattr(fetch, key) < 0:
+                raise SettingsError(f"fetch.{key} must be 0 or more")
+        return Policy(fetch.connect_timeout, fetch.read_timeout, fetch.max_feed_bytes,
+                      fetch.max_redirects, fetch.retries, fetch.backoff)
 
 
 @dataclass(frozen=True)
@@ -110,12 +110,15 @@ def _follow(url: str, policy: Policy, validators: Validators) -> Response:
         location = headers.get("location", "")
         if not location:
             raise FeedError(f"feed {current} answered HTTP {status} without saying where to go")
-        target = urljoin(current, location)
+        try:
+            target = urljoin(current, location)
+        except ValueError:  # an unclosed IPv6 address, say
+            raise FeedError(f"feed {url} redirects to {location[:200]!r}, which is not a URL") from None
         _check_scheme(target, url)
         if target in seen:
             raise FeedError(f"feed {url} redirects in a loop ({' -> '.join(seen + [target])})")
         if len(seen) > policy.max_redirects:
-            raise FeedError(f"feed {url} redirects more than {policy.max_redirects} times (watch.max_redirects)")
+            raise FeedError(f"feed {url} redirects more than {policy.max_redirects} times (fetch.max_redirects)")
         if status in (301, 308):
             log.info("feed %s has moved permanently to %s; consider updating newsletter.feed", current, target)
         seen.append(target)
@@ -128,16 +131,28 @@ def _follow(url: str, policy: Policy, validators: Validators) -> Response:
         raise _Transient(f"the server answered HTTP {status} {reason}".rstrip())
     if status != 200:
         raise FeedError(f"feed {current} answered HTTP {status} {reason}".rstrip())
-    return Response(current, body, Validators(headers.get("etag", ""), headers.get("last-modified", "")))
+    return Response(current, body, Validators(_validator(headers.get("etag", "")),
+                                              _validator(headers.get("last-modified", ""))))
+
+
+def _validator(value: str) -> str:
+    """An ETag or Last-Modified worth sending back: printable and short (it is kept in the job's state)."""
+    return value if len(value) <= 1024 and value.isprintable() else ""
 
 
 def _check_scheme(url: str, asked: str) -> None:
-    parts = urlsplit(url)
+    where = "feed URL" if url == asked else f"feed {asked} redirects to"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # 'http://[::1' and other hosts that are not one
+        raise FeedError(f"{where} {url[:200]!r}, which is not a URL") from None
     if parts.scheme.lower() not in ("http", "https"):
-        where = "feed URL" if url == asked else f"feed {asked} redirects to"
         raise FeedError(f"{where} {url}: only http and https are fetched")
-    if not parts.hostname:
+    if not host:
         raise FeedError(f"feed URL {url} names no host")
+    if not all(char.isprintable() and not char.isspace() for char in host):
+        raise FeedError(f"{where} {url[:200]!r}, whose host is not a name")
 
 
 def _request(url: str, policy: Policy, validators: Validators) -> tuple[int, str, dict[str, str], bytes]:
@@ -189,17 +204,24 @@ def _connect(conn: http.client.HTTPConnection) -> None:
     except ssl.SSLError as exc:
         raise FeedError(f"feed {conn.host}: TLS failed ({exc.reason or exc})") from None
     except (TimeoutError, socket.timeout):
-        raise _Transient(f"could not connect to {conn.host} within {conn.timeout:g} s (watch.connect_timeout)") from None
+        raise _Transient(f"could not connect to {conn.host} within {conn.timeout:g} s (fetch.connect_timeout)") from None
     except ConnectionRefusedError:
         raise _Transient(f"connection refused by {conn.host}:{conn.port}") from None
     except socket.gaierror as exc:
         raise _Transient(f"cannot resolve {conn.host} ({exc.strerror or exc})") from None
 
 
+def _declared_length(headers: dict[str, str]) -> int | None:
+    """Content-Length, if it is a number of at most 18 ASCII digits; anything else is no length at all (as
+    http.client takes it, and never an int() of thousands of digits): the cap while reading still holds."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def _body(response: http.client.HTTPResponse, headers: dict[str, str], url: str, policy: Policy) -> bytes:
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise FeedError(f"feed {url} is {int(declared)} bytes, over the limit of {policy.max_bytes} (watch.max_feed_bytes)")
+    declared = _declared_length(headers)
+    if declared is not None and declared > policy.max_bytes:
+        raise FeedError(f"feed {url} is {declared} bytes, over the limit of {policy.max_bytes} (fetch.max_feed_bytes)")
     encoding = headers.get("content-encoding", "identity").lower()
     if encoding not in ("identity", "gzip", "x-gzip"):
         raise FeedError(f"feed {url} came with an encoding that is not asked for ({encoding})")
@@ -220,17 +242,17 @@ def _body(response: http.client.HTTPResponse, headers: dict[str, str], url: str,
         if size > policy.max_bytes:
             raise _too_large(url, policy)
         chunks.append(chunk)
-    if declared.isdigit() and received < int(declared):
+    if declared is not None and received < declared:
         raise _Transient(f"the connection closed after {received} of {declared} bytes")
     return b"".join(chunks)
 
 
 def _late(policy: Policy) -> str:
-    return f"the answer did not arrive within {policy.read_timeout:g} s (watch.read_timeout)"
+    return f"the answer did not arrive within {policy.read_timeout:g} s (fetch.read_timeout)"
 
 
 def _too_large(url: str, policy: Policy) -> FeedError:
-    return FeedError(f"feed {url} is larger than {policy.max_bytes} bytes (watch.max_feed_bytes)")
+    return FeedError(f"feed {url} is larger than {policy.max_bytes} bytes (fetch.max_feed_bytes)")
 
 
 def _reason(exc: BaseException) -> str:

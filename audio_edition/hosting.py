@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from . import files
 from .errors import PublishError, SettingsError
 from .settings import Settings
 
@@ -26,15 +27,17 @@ TYPES = {
     ".xml": "application/rss+xml",
     ".mp3": "audio/mpeg",
     ".vtt": "text/vtt; charset=utf-8",
-    ".json": "application/json+chapters",
+    ".json": "application/json",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
+    ".opus": "audio/ogg",
+    ".srt": "application/x-subrip; charset=utf-8",
 }
-MEDIA = {".mp3", ".vtt", ".json", ".jpg", ".jpeg", ".png"}
+MEDIA = {".mp3", ".vtt", ".json", ".jpg", ".jpeg", ".png", ".opus", ".srt"}
 SHORT = "public, max-age=300"
 """The feed and the pages: apps and readers see a new episode within minutes."""
 LONG = "public, max-age=604800"
@@ -73,8 +76,13 @@ class Pushed:
     unchanged: int
 
 
+NAMED_TYPES = {"chapters.json": "application/json+chapters"}
+"""Files whose name, not only their suffix, says what they are: the Podcasting 2.0 chapters."""
+
+
 def content_type(relative: str) -> str:
-    return TYPES.get(PurePosixPath(relative).suffix.lower(), "application/octet-stream")
+    path = PurePosixPath(relative)
+    return NAMED_TYPES.get(path.name) or TYPES.get(path.suffix.lower(), "application/octet-stream")
 
 
 def cache_control(relative: str) -> str:
@@ -108,22 +116,42 @@ def push(settings: Settings, spec: str | None = None) -> Pushed:
     where = target(settings, spec)
     if where is None:
         return Pushed(str(public), (), 0)
-    files = site_files(public)
-    if FEED not in files:
+    names = site_files(public)
+    if FEED not in names:
         raise HostingError(f"nothing to publish: {public}/{FEED} does not exist (run `audio-edition publish`)")
     if _local(settings.podcast.base_url):
         log.warning("podcast.base_url is %s: the feed sends listeners to this machine, not to %s",
                     settings.podcast.base_url, where)
-    pushed = _to_folder(public, where, files) if isinstance(where, Folder) else _to_bucket(public, where, files)
+    pushed = _to_folder(public, where, names) if isinstance(where, Folder) else _to_bucket(public, where, names)
     log.info("published to %s: %d file(s) copied, %d unchanged", where, len(pushed.copied), pushed.unchanged)
     return pushed
 
 
 def site_files(public: Path) -> list[str]:
-    """Every file of the site, relative, in upload order: media, then pages and styles, feed.xml last."""
-    names = [p.relative_to(public).as_posix() for p in public.rglob("*")
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(public).parts)]
+    """Every file of the site, relative, in upload order: media, then pages and styles, feed.xml last.
+    Only regular files inside public/ count: a symbolic link (to a file or a folder, inside or outside
+    public/) or a special file is skipped and named in the log; hidden files (temporary ones) are left."""
+    names = []
+    for folder, dirs, found in os.walk(public):  # lists a linked folder in dirs, never descends into it
+        here = Path(folder)
+        for name in [name for name in dirs if name.startswith(".") or _not_published(here / name, public)]:
+            dirs.remove(name)
+        names += [(here / name).relative_to(public).as_posix() for name in found
+                  if not name.startswith(".") and not _not_published(here / name, public)]
     return sorted(names, key=lambda name: (_rank(name), name))
+
+
+def _not_published(path: Path, public: Path) -> bool:
+    """Whether a name in public/ is a link or a special file, which are never published; the log says so."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return True  # gone since the folder was listed
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return False
+    kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+    log.warning("not published: %s is %s", path.relative_to(public).as_posix(), kind)
+    return True
 
 
 def _rank(name: str) -> int:
@@ -132,43 +160,48 @@ def _rank(name: str) -> int:
     return 0 if PurePosixPath(name).suffix.lower() in MEDIA else 1
 
 
-def _to_folder(public: Path, folder: Folder, files: list[str]) -> Pushed:
+def _to_folder(public: Path, folder: Folder, names: list[str]) -> Pushed:
     root = folder.path
     if root == public:
-        return Pushed(str(root), (), len(files))
+        return Pushed(str(root), (), len(names))
     if root.is_relative_to(public):
         raise HostingError(f"the folder target {root} is inside {public}; choose a folder outside it")
     copied = []
-    for name in files:
+    for name in names:
         source, dest = public / name, root / name
-        if dest.is_file() and _same(source, dest):
-            continue
         try:
+            if files.same(source, dest):
+                continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, dest)
+            tmp.unlink(missing_ok=True)
+            with files.open_regular(source) as reading, tmp.open("xb") as writing:  # "x": never through a link
+                shutil.copyfileobj(reading, writing)
+            os.replace(tmp, dest)  # replaces a link at dest, never what it points to
         except OSError as exc:
             raise HostingError(f"cannot copy {name} to {root} ({exc.strerror or exc})") from None
         log.debug("copied %s", name)
         copied.append(name)
-    return Pushed(str(root), tuple(copied), len(files) - len(copied))
+    return Pushed(str(root), tuple(copied), len(names) - len(copied))
 
 
-def _to_bucket(public: Path, where: Bucket, files: list[str]) -> Pushed:
+def _to_bucket(public: Path, where: Bucket, names: list[str]) -> Pushed:
     client = _client(where)
     copied = []
     with _s3_errors(where):
         remote = _listing(client, where)
-        for name in files:
+        for name in names:
             path, key = public / name, where.prefix + name
-            md5 = _md5(path)
-            if _unchanged(client, where, key, path.stat().st_size, md5, remote.get(key)):
-                continue
-            _upload(client, where, key, path, md5, name)
+            try:
+                md5 = files.digest(path, "md5")
+                if _unchanged(client, where, key, path.lstat().st_size, md5, remote.get(key)):
+                    continue
+                _upload(client, where, key, path, md5, name)
+            except OSError as exc:
+                raise HostingError(f"cannot upload {name} ({exc.strerror or exc})") from None
             log.debug("uploaded %s", key)
             copied.append(name)
-    return Pushed(str(where), tuple(copied), len(files) - len(copied))
+    return Pushed(str(where), tuple(copied), len(names) - len(copied))
 
 
 def _client(where: Bucket):
@@ -212,7 +245,7 @@ def _unchanged(client, where: Bucket, key: str, size: int, md5: str, remote: tup
 
 
 def _upload(client, where: Bucket, key: str, path: Path, md5: str, name: str) -> None:
-    with path.open("rb") as body:
+    with files.open_regular(path) as body:
         client.put_object(
             Bucket=where.bucket,
             Key=key,
@@ -253,15 +286,3 @@ def _prefix(prefix: str) -> str:
 
 def _local(url: str) -> bool:
     return urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
-
-
-def _same(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and _md5(a) == _md5(b)
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import html
 import logging
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
 
 from .errors import IssueError
-from .model import Block, BlockKind, Entry, Issue, Item, Link, Opinion, Section
+from .model import Passage, PassageKind, Entry, Issue, Item, Link, Opinion, Section
+from .urls import publishable
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def parse(entry: Entry) -> Issue:
     if re.search(r"<(p|h[1-6]|div|ul|ol|br|strong|b|table|blockquote)\b", content, re.I):
         preamble, sections = parse_html(content)
     else:
-        preamble, sections = parse_text(content)
+        preamble, sections = parse_text(html.unescape(content))  # the feed's text is HTML-escaped
     issue = Issue(entry.number, entry.title, entry.link, entry.published, preamble, sections)
     if not any(section.items for section in sections):
         raise NotAnIssue(
@@ -87,12 +90,14 @@ def parse(entry: Entry) -> Issue:
 
 @dataclass
 class _Builder:
-    """Accumulates blocks into sections and items in reading order."""
+    """Accumulates passages into sections and items in reading order."""
 
-    preamble: list[Block] = field(default_factory=list)
+    preamble: list[Passage] = field(default_factory=list)
     sections: list[dict] = field(default_factory=list)
     item: dict | None = None
-    target: list[Block] | None = None
+    target: list[Passage] | None = None
+    closed_items: bool = False
+    """Whether any item was closed into a section (asked after every block: kept, not searched for)."""
 
     def heading(self, title: str, level: int) -> None:
         self._close_item()
@@ -103,21 +108,21 @@ class _Builder:
         self._close_item()
         if not self.sections:
             self.sections.append({"title": "", "level": 1, "items": []})
-        self.item = dict(title=title, link=link, authors=authors, summarizer=by, blocks=[], opinions=[], read_more=[])
-        self.target = self.item["blocks"]
+        self.item = dict(title=title, link=link, authors=authors, summarizer=by, passages=[], opinions=[], read_more=[])
+        self.target = self.item["passages"]
 
     def opinion(self, who: str) -> None:
         if self.item is None:
             self.start_item("", None, None, None)
-        blocks: list[Block] = []
-        self.item["opinions"].append((who, blocks))
-        self.target = blocks
+        passages: list[Passage] = []
+        self.item["opinions"].append((who, passages))
+        self.target = passages
 
     def read_more(self, links: list[Link]) -> None:
         if self.item is not None:
             self.item["read_more"].extend(links)
 
-    def block(self, block: Block) -> None:
+    def block(self, block: Passage) -> None:
         if self.target is not None:
             self.target.append(block)
         elif not self.sections:
@@ -128,46 +133,46 @@ class _Builder:
 
     @property
     def has_items(self) -> bool:
-        return self.item is not None or any(s["items"] for s in self.sections)
+        return self.item is not None or self.closed_items
 
     def _close_item(self) -> None:
         if self.item is not None:
             item = self.item
-            opinions = tuple(Opinion(who, tuple(blocks)) for who, blocks in item.pop("opinions"))
+            opinions = tuple(Opinion(who, tuple(passages)) for who, passages in item.pop("opinions"))
             self.sections[-1]["items"].append(
                 Item(
-                    blocks=tuple(item.pop("blocks")),
+                    passages=tuple(item.pop("passages")),
                     opinions=opinions,
                     read_more=tuple(item.pop("read_more")),
                     **item,
                 )
             )
+            self.closed_items = True
         self.item = None
         self.target = None
 
-    def finish(self) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
+    def finish(self) -> tuple[tuple[Passage, ...], tuple[Section, ...]]:
         self._close_item()
         sections = [Section(s["title"], s["level"], tuple(s["items"])) for s in self.sections]
         return tuple(self.preamble), _without_empty(_strip_footer(tuple(sections)))
 
 
 def _without_empty(sections: tuple[Section, ...]) -> tuple[Section, ...]:
-    """A heading with nothing under it is not announced; a top heading whose subsections have items is kept."""
-    kept = []
-    for index, section in enumerate(sections):
-        if section.items or any(later.items for later in _subsections(sections[index + 1:], section.level)):
+    """A heading with nothing under it is not announced; a top heading whose subsections have items is kept.
+
+    One pass from the end: `below[level]` says whether a section after this one, before the next heading
+    of that level or higher, has items (a thousand empty headings cost a thousand steps, not a million)."""
+    kept: list[Section] = []
+    below = [False] * 8  # heading levels are 1 to 6
+    for section in reversed(sections):
+        level = min(section.level, 7)
+        if section.items or below[level]:
             kept.append(section)
-    return tuple(kept)
+        below = [(found or bool(section.items)) if outer < level else False for outer, found in enumerate(below)]
+    return tuple(reversed(kept))
 
 
-def _subsections(following: tuple[Section, ...], level: int):
-    for section in following:
-        if section.level <= level:
-            return
-        yield section
-
-
-def parse_html(content: str) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
+def parse_html(content: str) -> tuple[tuple[Passage, ...], tuple[Section, ...]]:
     try:
         root = lxml.html.fragment_fromstring(content, create_parent="div")
     except (etree.ParserError, ValueError) as exc:
@@ -192,7 +197,7 @@ def _classes(el) -> str:
 
 
 def _blocks(root: lxml.html.HtmlElement):
-    """Block-level elements in reading order, descending through wrappers (div, td, section, layout tables)."""
+    """Passage-level elements in reading order, descending through wrappers (div, td, section, layout tables)."""
     for child in root:
         if not isinstance(child.tag, str):
             continue
@@ -249,12 +254,12 @@ def _read_block(el, builder: _Builder, heading_levels: list[int]) -> None:
     if tag in ("ul", "ol"):
         lines = tuple(_list_entries(el))
         if lines:
-            builder.block(Block(BlockKind.LIST, lines))
+            builder.block(Passage(PassageKind.LIST, lines))
         return
     if tag == "blockquote":
         text = " ".join(t for child in _blocks_or_self(el) if (t := _text(child)))
         if text:
-            builder.block(Block(BlockKind.QUOTE, (text,)))
+            builder.block(Passage(PassageKind.QUOTE, (text,)))
         return
     if tag == "table":
         rows = tuple(
@@ -263,13 +268,13 @@ def _read_block(el, builder: _Builder, heading_levels: list[int]) -> None:
         )
         rows = tuple(r for r in rows if r.strip(" |"))
         if rows:
-            builder.block(Block(BlockKind.TABLE, rows))
+            builder.block(Passage(PassageKind.TABLE, rows))
         return
     if tag == "img":
-        builder.block(Block(BlockKind.IMAGE, (_alt(el),)))
+        builder.block(Passage(PassageKind.IMAGE, (_alt(el),)))
         return
     if tag == "figcaption":
-        builder.block(Block(BlockKind.IMAGE, (re.sub(r"(?i)^fig(?:ure)?\.?\s*\d+\s*[:.]\s*", "", _text(el)),)))
+        builder.block(Passage(PassageKind.IMAGE, (re.sub(r"(?i)^fig(?:ure)?\.?\s*\d+\s*[:.]\s*", "", _text(el)),)))
         return
     _read_paragraph(el, builder)
 
@@ -282,7 +287,7 @@ def _blocks_or_self(el):
 def _list_entries(el):
     """Each entry of a list, nested lists flattened after their parent entry; ordered entries numbered."""
     ordered = el.tag.lower() == "ol"
-    number = int(el.get("start") or 1)
+    number = _list_start(el)
     for li in el:
         if not isinstance(li.tag, str) or li.tag.lower() != "li":
             continue
@@ -298,12 +303,19 @@ def _list_entries(el):
             yield from _list_entries(sub)
 
 
+def _list_start(el) -> int:
+    """An ordered list's first number: its `start` if that is a plausible one (HTML allows it negative), else 1;
+    never an int() of 'x', of '²' or of thousands of digits."""
+    start = (el.get("start") or "").strip()
+    return int(start) if re.fullmatch(r"-?[0-9]{1,6}", start) else 1
+
+
 def _read_paragraph(el, builder: _Builder) -> None:
     text = _text(el)
     if not text:
         images = [alt for img in el.iter("img") if (alt := _alt(img))]
         if images:
-            builder.block(Block(BlockKind.IMAGE, (" ".join(images),)))
+            builder.block(Passage(PassageKind.IMAGE, (" ".join(images),)))
         return
     lead = _leading_bold(el)
     if lead is not None:
@@ -313,7 +325,7 @@ def _read_paragraph(el, builder: _Builder) -> None:
         if opinion:
             builder.opinion(opinion.group("who").strip())
             if rest:
-                builder.block(Block.paragraph(rest))
+                builder.block(Passage.paragraph(rest))
             return
         if _READ_MORE.match(lead_text):
             builder.read_more([Link(_text(a), a.get("href")) for a in el.iter("a") if _text(a)] or [Link(rest)])
@@ -325,7 +337,7 @@ def _read_paragraph(el, builder: _Builder) -> None:
         authors_el = _authors_element(lead)
         if authors_el is not None:
             authors = _text(authors_el).strip("() ")
-            rest = re.sub(rf"^\(?{re.escape(_text(authors_el).strip('() '))}\)?\s*", f"({authors}) ", rest)
+            rest = re.sub(rf"^\(?{re.escape(authors)}\)?\s*", lambda _: f"({authors}) ", rest)
         header = _HEADER.match(rest)
         authors, by, body = header.group("first"), header.group("by"), header.group("body")
         if authors and re.match(r"(summarized|summarised)\s+by\s+", authors, re.I):
@@ -333,11 +345,11 @@ def _read_paragraph(el, builder: _Builder) -> None:
         if authors is not None or by is not None or link is not None:
             builder.start_item(lead_text.rstrip(":").strip(), link, authors, by)
             if body:
-                builder.block(Block.paragraph(body))
+                builder.block(Passage.paragraph(body))
             return
     if _BOILERPLATE.search(text) and builder.item is None:
         return
-    builder.block(Block.paragraph(text))
+    builder.block(Passage.paragraph(text))
 
 
 def _leading_bold(el):
@@ -362,21 +374,17 @@ def _leading_bold(el):
 def _link(lead, paragraph, rest: str) -> tuple[str | None, str]:
     """The item's link: inside the bold, around it, or just after it as '(<a>link</a>)'."""
     if lead.tag == "a":
-        return _web(lead.get("href")), rest
+        return publishable(lead.get("href")), rest
     anchor = lead.find(".//a")
     if anchor is not None:
-        return _web(anchor.get("href")), rest
+        return publishable(anchor.get("href")), rest
     following = lead.getnext()
     if following is not None and following.tag == "a" and not (lead.tail or "").strip(" ("):
         label = _text(following)
         if re.fullmatch(r"(?i)link|here|pdf|paper|post|blog post|arxiv|article|web|site", label):
             rest = re.sub(rf"^\(?\s*{re.escape(label)}\s*\)?\s*", "", rest)
-        return _web(following.get("href")), rest
+        return publishable(following.get("href")), rest
     return None, rest
-
-
-def _web(href: str | None) -> str | None:
-    return href if href and re.match(r"https?://", href) else None
 
 
 def _authors_element(lead):
@@ -458,11 +466,21 @@ def _superscript(sup) -> None:
         return
     previous = sup.getprevious()
     before = (previous.tail if previous is not None else sup.getparent().text) or ""
-    if re.fullmatch(r"-?\d+|[a-z]", text) and re.search(r"(?:\d|\b[A-Za-z])$", before):
+    if re.fullmatch(r"-?\d+|[a-z]", text) and _ends_in_a_base(before):
         sup.text, sup[:] = "^" + text, []
         return
     if re.fullmatch(r"\[?\d+\]?|[*†‡]|[a-z]", text):
         _drop(sup)
+
+
+def _ends_in_a_base(text: str) -> bool:
+    """Whether text ends in a digit or a lone letter ('10', 'x'): what a power is written after. Only the
+    last two characters are looked at (a `$`-anchored search would try every position of the text)."""
+    text = text[:-1] if text.endswith("\n") else text
+    last, previous = text[-1:], text[-2:-1]
+    if last.isdecimal():
+        return True
+    return last.isascii() and last.isalpha() and not (previous.isalnum() or previous == "_")
 
 
 def _drop(el) -> None:
@@ -493,7 +511,7 @@ def _strip_footer(sections: tuple[Section, ...]) -> tuple[Section, ...]:
     while sections:
         last = sections[-1]
         items = list(last.items)
-        while items and not items[-1].title and all(_BOILERPLATE.search(" ".join(b.lines)) for b in items[-1].blocks):
+        while items and not items[-1].title and all(_BOILERPLATE.search(" ".join(b.lines)) for b in items[-1].passages):
             items.pop()
         sections[-1] = Section(last.title, last.level, tuple(items))
         if items or _known_level(last.title):
@@ -505,7 +523,7 @@ def _strip_footer(sections: tuple[Section, ...]) -> tuple[Section, ...]:
 # --- flattened text --------------------------------------------------------------------------------
 
 
-def parse_text(content: str) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
+def parse_text(content: str) -> tuple[tuple[Passage, ...], tuple[Section, ...]]:
     """The flattened email: headings are known words, items end at '(summarized by X):' markers."""
     text = tidy(content)
     headings = _find_headings(text)
@@ -519,73 +537,129 @@ def parse_text(content: str) -> tuple[tuple[Block, ...], tuple[Section, ...]]:
     return builder.finish()
 
 
+_TEXT_HEADING = re.compile(
+    r"(?:(?<=^)|(?<=\S ))(?P<h>"
+    + "|".join(re.escape(n) for n in sorted(TOP_HEADINGS + SUB_HEADINGS, key=len, reverse=True))
+    + r")(?= [A-Z0-9\"\u201c])"
+)
+"""A known heading inside the flattened text; each position is tried against a few dozen fixed words."""
+
+
 def _find_headings(text: str) -> list[tuple[int, int, str]]:
-    names = sorted(TOP_HEADINGS + SUB_HEADINGS, key=len, reverse=True)
-    alternation = "|".join(re.escape(n) for n in names)
-    pattern = re.compile(rf"(?:(?<=^)|(?<=\S ))(?P<h>{alternation})(?= [A-Z0-9\"\u201c])")
-    found = []
-    for match in pattern.finditer(text):
+    sentence_ends = [m.start() for m in re.finditer(r"\. ", text)]
+    found: list[tuple[int, int, str]] = []
+    for match in _TEXT_HEADING.finditer(text):
         start = match.start("h")
-        if start and not _after_boundary(text, start, found):
+        if start and not _after_boundary(text, start, found, sentence_ends):
             continue
         found.append((start, match.end("h") + 1, match.group("h")))
     return found
 
 
-def _after_boundary(text: str, start: int, found: list[tuple[int, int, str]]) -> bool:
-    """A heading follows a sentence end, a closing parenthesis, another heading, or a 'Read more' title."""
-    before = text[:start].rstrip()
+def _after_boundary(text: str, start: int, found: list[tuple[int, int, str]], sentence_ends: list[int]) -> bool:
+    """A heading follows a sentence end, a closing parenthesis, another heading, or a 'Read more' title.
+
+    Only what is just before the heading is looked at, and the last '. ' is found by bisection in
+    `sentence_ends` (every '. ' of the text, in order), so that many headings cost no more than one each."""
     if found and found[-1][1] >= start - 1:
         return True
-    if before.endswith((".", "!", "?", ")", '"', "\u201d")):
+    end = start
+    while end and text[end - 1].isspace():
+        end -= 1
+    if end and text[end - 1] in ".!?)\"\u201d":
         return True
-    tail = before[before.rfind(". ") + 2:] if ". " in before else before
-    return tail.lower().startswith("read more:")
+    last = bisect_right(sentence_ends, end - 2) - 1
+    tail = sentence_ends[last] + 2 if last >= 0 else 0
+    return end - tail >= 10 and text[tail:tail + 10].lower() == "read more:"
 
 
 _TEXT_ITEM = re.compile(
-    r"(?P<title>[^.!?]*?[^\s]) \((?P<authors>(?:[^()]|\([^()]*\))*)\)(?: \((?:summarized|summarised) by (?P<by>[^)]*)\))?:"
-    r"|(?P<title2>[^.!?]*?[^\s]) \((?:summarized|summarised) by (?P<by2>[^)]*)\):"
+    r" \((?P<authors>(?:[^()]|\([^()]*\))*)\)(?: \((?:summarized|summarised) by (?P<by>[^)]*)\))?:"
 )
+"""An item's header after its title: ' (Authors) (summarized by X):' or ' (summarized by X):', tried only
+where a ' (' is; its scan stops at the second parenthesis it cannot pair, so no character is scanned by
+more than a few tries."""
+_TEXT_SUMMARIZED_BY = re.compile(r" \((?:summarized|summarised) by ")
 _TEXT_OPINION = re.compile(r"(?:^|(?<=[.!?)] ))(?P<who>[A-Z][\w .-]{0,40}?)['\u2019]s opinion: ")
 _TEXT_READ_MORE = re.compile(r"(?:^|(?<=[.!?)] ))Read more: ")
-
-
 _TEXT_BARE_ITEM = re.compile(r"(?:^|(?<=[.!?] ))(?P<title>[^.!?]*?[^\s]) \((?P<authors>[^()]+)\)$")
+"""A last item with authors but no summary; each try from a sentence start stops at the sentence's end."""
+
+
+@dataclass(frozen=True)
+class _Marker:
+    """Where an item, an opinion or a 'Read more' starts in a run of flattened text, and what it says."""
+
+    start: int
+    end: int
+    kind: str
+    """"item", "opinion" or "more"."""
+    title: str = ""
+    """An item's title; for an opinion, whose it is."""
+    authors: str | None = None
+    by: str | None = None
 
 
 def _read_text_run(run: str, builder: _Builder) -> None:
     """Items, opinions and 'Read more' inside the text between two headings."""
     run = run.strip()
-    markers = [(m.start(), m.end(), "item", m) for m in _TEXT_ITEM.finditer(run)]
-    markers += [(m.start(), m.end(), "opinion", m) for m in _TEXT_OPINION.finditer(run)]
-    markers += [(m.start(), m.end(), "more", m) for m in _TEXT_READ_MORE.finditer(run)]
+    markers = _text_items(run)
+    markers += [_Marker(m.start(), m.end(), "opinion", m.group("who")) for m in _TEXT_OPINION.finditer(run)]
+    markers += [_Marker(m.start(), m.end(), "more") for m in _TEXT_READ_MORE.finditer(run)]
     if builder.sections:
-        markers += [(m.start(), m.end(), "item", m) for m in _TEXT_BARE_ITEM.finditer(run)]
-    markers.sort(key=lambda x: x[0])
+        markers += [_Marker(m.start(), m.end(), "item", m.group("title"), m.group("authors"))
+                    for m in _TEXT_BARE_ITEM.finditer(run)]
+    markers.sort(key=lambda marker: marker.start)
+    starts = [marker.start for marker in markers]
     cursor = 0
-    for start, end, kind, m in markers:
-        if start < cursor:
+    for marker in markers:
+        if marker.start < cursor:
             continue
-        _text_paragraph(run[cursor:start], builder)
-        if kind == "item":
-            groups = m.groupdict()
-            authors, by = groups.get("authors"), groups.get("by") or groups.get("by2")
+        _text_paragraph(run[cursor:marker.start], builder)
+        end = marker.end
+        if marker.kind == "item":
+            authors, by = marker.authors, marker.by
             if authors and re.match(r"summari[sz]ed by ", authors):
                 authors, by = None, authors.split(" by ", 1)[1]
-            builder.start_item((groups.get("title") or groups.get("title2")).strip(), None, authors, by)
-        elif kind == "opinion":
-            builder.opinion(m.group("who"))
+            builder.start_item(marker.title.strip(), None, authors, by)
+        elif marker.kind == "opinion":
+            builder.opinion(marker.title)
         else:
-            later = [s for s, *_ in markers if s > end]
-            stop = later[0] if later else len(run)
-            builder.read_more([Link(run[end:stop].strip())])
-            end = stop
+            following = bisect_right(starts, end)
+            end = starts[following] if following < len(starts) else len(run)
+            builder.read_more([Link(run[marker.end:end].strip())])
         cursor = end
     _text_paragraph(run[cursor:], builder)
+
+
+def _text_items(run: str) -> list[_Marker]:
+    """Each 'Title (Authors) (summarized by X):' in a run, in order. A title runs back from its header to
+    the last sentence end or the previous header (found by bisection, not by a lazy scan from every
+    position), so the whole run is read in time linear in its length."""
+    sentence_ends = [m.start() for m in re.finditer(r"[.!?]", run)]
+    closings = [m.start() for m in re.finditer(r"\)", run)]
+    found: list[_Marker] = []
+    cursor = 0
+    for opening in re.finditer(r"(?<=\S) \(", run):
+        at = opening.start()
+        last = bisect_left(sentence_ends, at - 1) - 1
+        begin = max(cursor, sentence_ends[last] + 1 if last >= 0 else 0)
+        if at - 1 < begin:
+            continue
+        header = _TEXT_ITEM.match(run, at)
+        if header:
+            found.append(_Marker(begin, header.end(), "item", run[begin:at], header.group("authors"), header.group("by")))
+            cursor = header.end()
+            continue
+        by = _TEXT_SUMMARIZED_BY.match(run, at)
+        close = bisect_left(closings, by.end()) if by else len(closings)
+        if close < len(closings) and run.startswith(":", closings[close] + 1):
+            found.append(_Marker(begin, closings[close] + 2, "item", run[begin:at], None, run[by.end():closings[close]]))
+            cursor = closings[close] + 2
+    return found
 
 
 def _text_paragraph(text: str, builder: _Builder) -> None:
     text = text.strip()
     if text:
-        builder.block(Block.paragraph(text))
+        builder.block(Passage.paragraph(text))

@@ -12,7 +12,6 @@ transcript and chapters are exact, not estimated.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -33,16 +32,18 @@ with warnings.catch_warnings():
     from pydub import AudioSegment
 
 from . import mp3
+from .files import digest
 from .errors import AudioError
 from .model import Chapter, Cue, Episode, Segment, TimedChapter, Timeline
-from .speak import Line, SpeechCache, Spoken
+from .speak import Sentence, SpeechCache, Spoken
 from .progress import track
 
 log = logging.getLogger(__name__)
 
 FIRST_GUESS = -28.0
 """Loudness (LUFS) to expect of speech after the compressor, when no episode has been built yet: Piper's
-peak-normalized sentences come out near -27.4, and the limiter and the encoder take about 0.6 more.
+peak-normalized sentences come out near -27.4, and the limiter and the encoder take about 0.6 more;
+hibari's sentences are leveled to meet it (speak.hibari.PEAK_DB): the default profile's #66 needs 12.0 dB.
 Only the starting point; the MP3 is measured and corrected either way."""
 
 TOLERANCE = 0.5
@@ -92,14 +93,10 @@ class Mixed:
 
 def expected_gain(episodes: Iterable[Episode], number: int, loudness: float) -> float:
     """The gain this episode will need: what it took last time, else the newest episode's, else a first guess."""
-    recorded = [(e.number == number, e.extra.get("built", ""), e.extra["mastering"]) for e in episodes
-                if isinstance(e.extra.get("mastering"), dict)]
+    recorded = [(e.number == number, e.record.built, e.record.mastering) for e in episodes if e.record.mastering.encodes]
     if recorded:
         last = max(recorded, key=lambda r: (r[0], r[1]))[2]
-        try:
-            return float(last["gain"]) + loudness - float(last["loudness"])
-        except (KeyError, TypeError, ValueError):
-            pass
+        return last.gain + loudness - last.loudness
     return loudness - FIRST_GUESS
 
 
@@ -113,7 +110,7 @@ class Part:
     pause: int
     """Samples of silence (at `rate`) after the sound, before the next block's encoder delay."""
     segment: Segment | None = None
-    lines: tuple[Line, ...] = ()
+    sentences: tuple[Sentence, ...] = ()
     sentence_samples: tuple[int, ...] = ()
 
 
@@ -179,7 +176,7 @@ def _sources(spoken: Iterable[Spoken], out_rate: int) -> Iterator[tuple[Part, np
         wanted = int(rate * item.segment.pause_after)
         pause = max(0, wanted - round(mp3.PRIMING * rate / out_rate)) if wanted else 0
         samples = item.speech.samples.astype(np.int16, copy=False)
-        yield Part(item.key, rate, pause, item.segment, item.lines, item.speech.sentence_samples), samples
+        yield Part(item.key, rate, pause, item.segment, item.sentences, item.speech.sentence_samples), samples
     yield Part("outro", out_rate, 0), None
 
 
@@ -192,7 +189,7 @@ class _Coder:
         self.ffmpeg = ffmpeg()
         stat = os.stat(self.ffmpeg)
         self.identity = f"{self.ffmpeg}:{stat.st_size}:{stat.st_mtime_ns}"
-        self.digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
+        self.digests = {name: digest(path) for name, path in files.items()}
         self.streaming = ThreadPoolExecutor(streaming, thread_name_prefix="encode")
         self.in_flight = 2 * streaming + 2
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="encode-all")
@@ -279,9 +276,9 @@ def _timeline(parts: list[Part], measured: list[mp3.Block], chapters: tuple[Chap
             onset = position + mp3.PRIMING
             starts.setdefault(part.segment.chapter, onset / out_rate)
             ratio, said = out_rate / part.rate, 0
-            for line, length in zip(part.lines, part.sentence_samples):
+            for sentence, length in zip(part.sentences, part.sentence_samples):
                 start, said = onset + round(said * ratio), said + length
-                cues.append(Cue(start / out_rate, (onset + round(said * ratio)) / out_rate, line.written,
+                cues.append(Cue(start / out_rate, (onset + round(said * ratio)) / out_rate, sentence.written,
                                 part.segment.id))
         position += block.samples
     duration = position / out_rate

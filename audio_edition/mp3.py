@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import store
+from .files import atomic_write
 from .errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -224,8 +225,8 @@ class BlockCache:
         path = self.path(key)
         record = {"frames": block.frames, "samples_per_frame": block.samples_per_frame,
                   "momentary": list(block.momentary), "peak": block.peak, "size": block.size}
-        store.write_atomically(path.with_suffix(".json"), json.dumps(record).encode())
-        store.write_atomically(path, data)
+        atomic_write(path.with_suffix(".json"), json.dumps(record).encode(), durable=False)
+        atomic_write(path, data, durable=False)
 
     def keys(self) -> set[str]:
         return store.keys(self.folder, ".mp3")

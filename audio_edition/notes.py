@@ -1,8 +1,9 @@
 """Show notes for an episode: the issue's papers with their start times and links, safe to put in a feed.
 
 Everything that comes from the newsletter is treated as plain text and escaped; the only links are
-http(s) ones (and the feedback address); and `clean()` re-reads the finished HTML with an allow-list,
-so a mistake in the first pass still cannot put a script, a frame or an event handler in a podcast app.
+those `urls.publishable` accepts (and the feedback address); and `clean()` re-reads the finished HTML
+with an allow-list, so a mistake in the first pass still cannot put a script, a frame, an event
+handler or a link of another kind in a podcast app.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
 from .model import Issue, Item, TimedChapter
-from .timeline import clock
+from .clock import position
+from .urls import publishable
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ ALLOWED_TAGS = frozenset({"p", "h3", "ul", "ol", "li", "a", "strong", "em"})
 _UNTITLED_WORDS = 12
 """Words of its first paragraph that stand in for an item without a title."""
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,63}")
-_URL_FORBIDDEN = re.compile(r"[\s\"<>`\\]")
-"""Characters a well-formed URL never holds unencoded; a link containing one is shown as text."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def clean(markup: str) -> str:
             continue
         tag = node.tag.lower()
         for name in list(node.attrib):
-            if not (tag == "a" and name == "href" and _safe_href(node.attrib[name])):
+            if not (tag == "a" and name == "href" and linkable(node.attrib[name])):
                 del node.attrib[name]
         if tag not in ALLOWED_TAGS or (tag == "a" and "href" not in node.attrib):
             node.drop_tag()
@@ -132,7 +131,7 @@ def _item_starts(chapters: Sequence[TimedChapter]) -> dict[tuple[int, int], floa
 
 def _heading_paragraph(issue: Issue, newsletter: str) -> str:
     head = f"<strong>{_escape(f'{_plain(newsletter)} #{issue.number}: {_plain(issue.title)}')}</strong>"
-    url = _web_url(issue.link)
+    url = publishable(issue.link)
     if url is None:
         return f"<p>{head}</p>"
     return f'<p>{head}. <a href="{_attr(url)}">Read the original issue</a>.</p>'
@@ -141,10 +140,10 @@ def _heading_paragraph(issue: Issue, newsletter: str) -> str:
 def _item_entry(item: Item, start: float | None) -> str:
     """'04:12 Title (Authors), summarized by X', the title linked when the link is a web address."""
     title = _plain(item.title) or _first_words(item) or "Untitled"
-    url = _web_url(item.link)
+    url = publishable(item.link)
     text = f'<a href="{_attr(url)}">{_escape(title)}</a>' if url else _escape(title)
     if start is not None:
-        text = f"{clock(start)} {text}"
+        text = f"{position(start)} {text}"
     if authors := _plain(item.authors):
         text += f" ({_escape(authors)})"
     if summarizer := _plain(item.summarizer):
@@ -153,7 +152,7 @@ def _item_entry(item: Item, start: float | None) -> str:
 
 
 def _first_words(item: Item) -> str:
-    lines = [line for block in item.blocks for line in block.lines if _plain(line)]
+    lines = [line for passage in item.passages for line in passage.lines if _plain(line)]
     if not lines:
         return ""
     words = _plain(lines[0]).split()
@@ -175,7 +174,7 @@ def _credits_paragraph(credits: Credits) -> str:
 def _feedback_link(feedback: str) -> str:
     if _EMAIL.fullmatch(feedback):
         return f'<a href="{_attr("mailto:" + feedback)}">{_escape(feedback)}</a>'
-    url = _web_url(feedback)
+    url = publishable(feedback)
     if url:
         return f'<a href="{_attr(url)}">{_escape(url)}</a>'
     return _escape(feedback)
@@ -209,28 +208,12 @@ def _attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _web_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) address with a host; None for javascript:, data:,
-    relative, protocol-relative and malformed ones (they are shown as text, never linked)."""
-    if not url:
-        return None
-    url = url.strip()
-    if _URL_FORBIDDEN.search(url) or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # raises ValueError on a malformed port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
-def _safe_href(href: str) -> bool:
+def linkable(href: str) -> bool:
+    """Whether an href may stay in show notes: a URL `publishable` passes unchanged, or a plain
+    mailto: address (publish.validate asks this again of the finished feed)."""
     if href.lower().startswith("mailto:"):
         return _EMAIL.fullmatch(href[len("mailto:"):]) is not None
-    return _web_url(href) == href
+    return publishable(href) == href  # exactly: an href with surrounding spaces is not passed on
 
 
 def _sentence(text: str) -> str:

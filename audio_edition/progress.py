@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
+from . import clock
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,4 @@ def _bar(items: Iterable[T], total: int, what: str, seconds_of: Callable[[T], fl
 
 
 def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}" if minutes else f"{secs}s"
+    return "?" if seconds is None else clock.duration(seconds)

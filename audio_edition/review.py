@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from . import manifest
 from .errors import EditionError
 from .model import Script, Timeline
-from .timeline import clock
+from .clock import position
 
 NAME = "segments.json"
 
@@ -51,26 +49,9 @@ def segments_json(planned: Sequence, script: Script, timeline: Timeline) -> str:
             "key": item.key,
         }
         for item in planned
-        if item.lines
+        if item.sentences
     ]
     return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
-
-
-def episode_folder(episodes: Path, issue: str) -> Path:
-    """The folder of a built issue: a number, or 'latest' (the highest number built)."""
-    built = manifest.all_episodes(episodes)
-    if not built:
-        raise EditionError(f"no episode is built yet in {episodes}; run `make episode` first")
-    if issue == "latest":
-        return built[-1][0]
-    try:
-        number = int(issue.lstrip("#"))
-    except ValueError:
-        raise EditionError(f"--issue takes an issue number or 'latest', not {issue!r}") from None
-    for folder, episode in built:
-        if episode.number == number:
-            return folder
-    raise EditionError(f"issue #{number} is not built (built: {', '.join(f'#{e.number}' for _, e in built)})")
 
 
 def read(folder: Path) -> list[Row]:
@@ -90,7 +71,7 @@ def listing(rows: Sequence[Row], chapter: str | None = None) -> str:
     for row in chosen:
         mark = "*" if row.corrected else " "
         who = "" if row.role == "narrator" else f"[{row.role}] "
-        lines.append(f"{row.id}  {clock(row.start):>8}  {_short(row.chapter, 28):<28} {mark} {who}{row.text}")
+        lines.append(f"{row.id}  {position(row.start):>8}  {_short(row.chapter, 28):<28} {mark} {who}{row.text}")
     return "\n".join(lines)
 
 
@@ -102,15 +83,6 @@ def find(rows: Sequence[Row], segment_id: str) -> Row:
     if not matches:
         raise EditionError(f"no segment {segment_id!r} in this episode; `audio-edition review` lists them")
     raise EditionError(f"{segment_id!r} names {len(matches)} segments; give more of the id")
-
-
-def write_wav(samples, sample_rate: int, path: Path) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(samples.astype("<i2").tobytes())
-    return path
 
 
 PLAYERS = (["ffplay", "-nodisp", "-autoexit", "-loglevel", "error"], ["paplay"], ["aplay", "-q"], ["afplay"])

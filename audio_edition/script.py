@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from .model import Block, BlockKind, Chapter, Issue, Item, Role, Script, Segment
+from .model import Passage, PassageKind, Chapter, Issue, Item, Role, Script, Segment
+from .urls import publishable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,16 +42,11 @@ def write(issue: Issue, newsletter: str = "Alignment Newsletter", pauses: Pauses
             say(_sentence(section.title), pauses.section)
         for i, item in enumerate(section.items):
             if item.title:
-                chapters.append(Chapter(item.title, url=_web(item.link), item=(s, i)))
+                chapters.append(Chapter(item.title, url=publishable(item.link), item=(s, i)))
             for text, role, pause in _item(item, pauses):
                 say(text, pause, role)
     say(_outro(issue, newsletter), 0.0)
     return Script(issue.number, issue.title, tuple(chapters), _segments(lines))
-
-
-def _web(link: str | None) -> str | None:
-    """A chapter carries only a link a podcast app can open safely: http or https."""
-    return link if link and link.lower().startswith(("http://", "https://")) else None
 
 
 def _intro(issue: Issue, newsletter: str) -> str:
@@ -74,10 +73,10 @@ def _item(item: Item, pauses: Pauses) -> list[tuple[str, Role, float]]:
         header += f" Summarized by {_sentence(item.summarizer)}"
     if header:
         out.append((header.strip(), Role.NARRATOR, pauses.paragraph))
-    out += _blocks(item.blocks, Role.NARRATOR, pauses)
+    out += _passages(item.passages, Role.NARRATOR, pauses)
     for opinion in item.opinions:
         out.append((f"{opinion.who}'s opinion.", Role.NARRATOR, pauses.paragraph / 2))
-        out += _blocks(opinion.blocks, Role.OPINION, pauses)
+        out += _passages(opinion.passages, Role.OPINION, pauses)
     for link in item.read_more:
         out.append((f"Read more: {_sentence(link.title)}", Role.NARRATOR, pauses.paragraph))
     if out:
@@ -91,21 +90,21 @@ TABLE_ROWS_READ = 5
 TABLE_COLUMNS_READ = 4
 
 
-def _blocks(blocks: tuple[Block, ...], role: Role, pauses: Pauses) -> list[tuple[str, Role, float]]:
+def _passages(passages: tuple[Passage, ...], role: Role, pauses: Pauses) -> list[tuple[str, Role, float]]:
     out: list[tuple[str, Role, float]] = []
-    for block in blocks:
-        if block.kind == BlockKind.LIST:
+    for passage in passages:
+        if passage.kind == PassageKind.LIST:
             # One segment per entry, a short pause after each; an ordered entry keeps its number ("1. ...").
-            lines = [(_sentence(line), role, pauses.paragraph / 2) for line in block.lines]
-        elif block.kind == BlockKind.QUOTE:
-            quoted = " ".join(_sentence(line) for line in block.lines)
+            lines = [(_sentence(line), role, pauses.paragraph / 2) for line in passage.lines]
+        elif passage.kind == PassageKind.QUOTE:
+            quoted = " ".join(_sentence(line) for line in passage.lines)
             lines = [(f"Quote: {quoted} End quote.", Role.QUOTE, pauses.paragraph)]
-        elif block.kind == BlockKind.TABLE:
-            lines = [(text, role, pauses.paragraph / 2) for text in _table(block.lines)]
-        elif block.kind == BlockKind.IMAGE:
-            lines = [(f"Image: {_sentence(block.lines[0])}", role, pauses.paragraph)]
+        elif passage.kind == PassageKind.TABLE:
+            lines = [(text, role, pauses.paragraph / 2) for text in _table(passage.lines)]
+        elif passage.kind == PassageKind.IMAGE:
+            lines = [(f"Image: {_sentence(passage.lines[0])}", role, pauses.paragraph)]
         else:
-            lines = [(_sentence(" ".join(block.lines)), role, pauses.paragraph)]
+            lines = [(_sentence(" ".join(passage.lines)), role, pauses.paragraph)]
         if lines:
             text, who, _ = lines[-1]
             lines[-1] = (text, who, pauses.paragraph)

@@ -12,20 +12,20 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import jinja2
 
+from . import clock
 from .errors import PublishError
-from .model import Episode
+from .model import Cue, Episode
 from .settings import Settings
+from .urls import publishable
 
 if TYPE_CHECKING:
-    from .publish import Writer
+    from .files import Writer
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +41,19 @@ _VTT_TAG = re.compile(r"</?(?:c|i|b|u|v|lang|ruby|rt)(?:[.\s][^>]*)?>|<\d[\d:.]*
 
 
 @dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
 class Paragraph:
     start: float
     text: str
 
 
 @dataclass(frozen=True)
-class Chapter:
+class PageChapter:
+    """A chapter as the page shows it: its title and link, and the transcript spoken during it."""
+
     title: str
     start: float
     url: str
-    """The chapter's link, only if it is http(s); empty otherwise."""
+    """The chapter's link if `urls.publishable` accepts it; empty otherwise."""
     section: bool
     """A chapter that only announces a section (toc false in the JSON chapters): shown as a heading."""
     paragraphs: tuple[Paragraph, ...]
@@ -74,7 +69,7 @@ class Page:
     summary: str
     """The description without the headline it starts with (the page shows the headline above it)."""
     folder: str
-    chapters: tuple[Chapter, ...]
+    chapters: tuple[PageChapter, ...]
 
     @property
     def page(self) -> str:
@@ -123,14 +118,19 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(clock=clock, duration=duration, date=long_date, safe_url=safe_url)
+    env.filters.update(clock=clock.position, duration=clock.duration, date=clock.date, href=href)
     return env
 
 
 def _show(settings: Settings) -> dict:
     podcast = settings.podcast
-    apps = [Link(APPS[key], getattr(settings.site, key)) for key in APPS if getattr(settings.site, key)]
-    return {"podcast": podcast, "feed_url": podcast.feed_url, "apps": apps, "cover": COVER}
+    apps = []
+    for key, name in APPS.items():
+        if url := href(getattr(settings.site, key)):
+            apps.append(Link(name, url))
+        elif getattr(settings.site, key):
+            log.warning("site.%s is not an http or https URL; the page leaves it out", key)
+    return {"podcast": podcast, "feed_url": href(podcast.feed_url), "apps": apps, "cover": COVER}
 
 
 def _page(public: Path, settings: Settings, episode: Episode) -> Page:
@@ -148,7 +148,7 @@ def read_chapters(path: Path) -> list[tuple[str, float, str, bool]]:
     chapters that only announce a section (toc false); the page shows them as the headings they are."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return [(str(c["title"]), float(c["startTime"]), safe_url(c.get("url", "")), c.get("toc", True) is False)
+        return [(str(c["title"]), float(c["startTime"]), href(str(c.get("url") or "")), c.get("toc", True) is False)
                 for c in data["chapters"]]
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise PublishError(f"{path} is not a readable chapters file ({exc})") from None
@@ -187,13 +187,13 @@ def _seconds(stamp: str, path: Path) -> float:
     return seconds
 
 
-def _with_transcript(chapters: list[tuple[str, float, str, bool]], cues: list[Cue]) -> tuple[Chapter, ...]:
+def _with_transcript(chapters: list[tuple[str, float, str, bool]], cues: list[Cue]) -> tuple[PageChapter, ...]:
     """Each chapter with the transcript paragraphs that start inside it."""
     result = []
     for n, (title, start, url, section) in enumerate(chapters):
         end = chapters[n + 1][1] if n + 1 < len(chapters) else float("inf")
         inside = [c for c in cues if start <= c.start < end or (n == 0 and c.start < start)]
-        result.append(Chapter(title, start, url, section, paragraphs(inside)))
+        result.append(PageChapter(title, start, url, section, paragraphs(inside)))
     return tuple(result)
 
 
@@ -227,28 +227,6 @@ def _static(name: str) -> bytes:
     return resources.files("audio_edition").joinpath("templates", name).read_bytes()
 
 
-def safe_url(url: str) -> str:
-    """The URL if it is http(s), else empty: a newsletter link must never become javascript:..."""
-    url = (url or "").strip()
-    return url if urlparse(url).scheme.lower() in ("http", "https") else ""
-
-
-def clock(seconds: float) -> str:
-    """1:05, 12:00, 1:02:03: how players show a time."""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def duration(seconds: float) -> str:
-    """'42 sec', '15 min', '1 hr 5 min'."""
-    if seconds < 60:
-        return f"{round(seconds)} sec"
-    minutes = round(seconds / 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} hr {minutes} min" if hours else f"{minutes} min"
-
-
-def long_date(when: datetime) -> str:
-    return f"{when:%B} {when.day}, {when.year}"
+def href(url: str | None) -> str:
+    """What a page may put in an href: the URL as `urls.publishable` passes it, else nothing."""
+    return publishable(url) or ""

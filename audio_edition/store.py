@@ -1,28 +1,17 @@
 """Cache folders of keyed entries, as the speech cache and the block cache keep them.
 
 An entry is `<key[:2]>/<key><suffix>` (the payload) with `<key>.json` beside it. The JSON is written
-first and the payload last, each by rename, so an entry counts only once its payload is whole. Nothing
-is fsynced: an entry lost to a power cut is simply made again.
+first and the payload last, each by rename (files.atomic_write), so an entry counts only once its payload
+is whole. Nothing is fsynced: an entry lost to a power cut is simply made again.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import logging
 import time
 from pathlib import Path
 
-
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+log = logging.getLogger(__name__)
 
 
 def keys(folder: Path, suffix: str) -> set[str]:

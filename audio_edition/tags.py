@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,9 @@ from mutagen.id3 import (
 )
 
 from .model import TimedChapter
+from .urls import publishable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Tags:
     number: int
     date: datetime
     comment: str
+    """The issue's web address, which players show as the comment; left out unless `urls.publishable`."""
     cover: Path
     chapters: tuple[TimedChapter, ...]
 
@@ -33,7 +38,8 @@ def write(path: Path, tags: Tags) -> None:
     id3.add(TRCK(encoding=3, text=str(tags.number)))
     id3.add(TDRC(encoding=3, text=tags.date.strftime("%Y-%m-%d")))
     id3.add(TCON(encoding=3, text="Podcast"))
-    id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    if comment := publishable(tags.comment):
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=comment))
     mime = "image/png" if tags.cover.suffix.lower() == ".png" else "image/jpeg"
     id3.add(APIC(encoding=3, mime=mime, type=PictureType.COVER_FRONT, desc="Cover", data=tags.cover.read_bytes()))
     ids = []
@@ -41,8 +47,8 @@ def write(path: Path, tags: Tags) -> None:
         element = f"chp{index}"
         ids.append(element)
         sub = [TIT2(encoding=3, text=timed.chapter.title)]
-        if timed.chapter.url:
-            sub.append(WXXX(encoding=3, desc="", url=timed.chapter.url))
+        if url := publishable(timed.chapter.url):
+            sub.append(WXXX(encoding=3, desc="", url=url))
         id3.add(
             CHAP(
                 element_id=element,

@@ -2,10 +2,10 @@
 
 What is published is decided by the episode manifests (episodes/<slug>/episode.json), whose guid
 depends only on the newsletter and the issue number, so a rerun, or a feed that re-lists or
-re-orders its entries, can never make a duplicate. The job's own state (episodes/.watch/) only saves
+re-orders its entries, can never make a duplicate. The job's own state (state.py) only saves
 work: the feed's validators and last body (an unchanged feed costs one 304), the issues refused for
 their content, and whether built episodes still wait to be published; state.json can be deleted at
-any time. The lock is an flock on episodes/.watch/lock, which the kernel drops when its holder dies.
+any time. The lock (lock.py) is an flock on episodes/.watch/lock, which the kernel drops when its holder dies.
 
 Policy for an edited issue: when the newsletter changes an issue's title or text after it was built
 (its source_hash differs), the episode is rebuilt under the same guid and republished, so podcast
@@ -15,67 +15,28 @@ apps update it in place; the speech cache makes that cost only the changed sente
 from __future__ import annotations
 
 import dataclasses
-import fcntl
-import json
 import logging
-import os
 import re
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
-from lxml import etree
-
-from . import __version__, build, fetch, manifest, notify
+from . import __version__, build, clock, fetch, files, lock, manifest, notify
 from . import feed as feed_stage
+from . import state as job_state
 from .errors import EditionError, FeedError, IssueError, SettingsError
-from .hosting import push
 from .model import Entry, Episode
-from .publish import publish, remove_leftovers
+from .publish import remove_leftovers
+from .release import listed_guids, release
 from .settings import Settings
+from .state import Refusal, State
 
 log = logging.getLogger(__name__)
 
-STATE_DIR = ".watch"
 EXIT_BUSY = 75
 """Exit status when another run holds the lock (EX_TEMPFAIL): nothing wrong, nothing done."""
 MIN_INTERVAL = 60.0
-
-
-class Busy(EditionError):
-    """Another run holds the lock; this one leaves the work to it."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """An issue refused for its content; retried only when the text, the limits or the program change."""
-
-    source_hash: str
-    fingerprint: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class State:
-    feed: str = ""
-    """The feed URL the validators and the saved body belong to."""
-    etag: str = ""
-    last_modified: str = ""
-    unpublished: bool = False
-    """Set before building or publishing, cleared once public/ and the host have it all: a run killed or
-    failed in between is finished by the next one."""
-    refused: dict[int, Refusal] = field(default_factory=dict)
-    seen: dict[int, str] = field(default_factory=dict)
-    """Every issue the feed listed (number -> title), for `status`."""
-    failed: dict[int, str] = field(default_factory=dict)
-    """Why an issue's last build failed; cleared when it builds."""
-    building: int | None = None
-    """The issue being built; if no run holds the lock, that build was interrupted."""
-    last_run: dict = field(default_factory=dict)
-    """When the last run started, how long it took, and what it did (its summary line)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +62,7 @@ def once(settings: Settings, source: str) -> int:
     """One check of the feed; the exit status: 0 done, 1 something failed, EXIT_BUSY another run is at it."""
     try:
         outcome = run(settings, source)
-    except Busy as exc:
+    except lock.Busy as exc:
         log.warning("%s", exc)
         return EXIT_BUSY
     except EditionError as exc:
@@ -120,59 +81,105 @@ def once(settings: Settings, source: str) -> int:
 
 def every(settings: Settings, source: str, interval: float) -> int:
     """Check the feed every `interval` seconds until stopped; a failed check never ends the loop."""
-    fetch.Policy.of(settings.watch)  # a settings mistake ends it at once, not every hour
+    fetch.Policy.of(settings.fetch)  # a settings mistake ends it at once, not every hour
     while True:
         started = time.monotonic()
         once(settings, source)
         wait = max(0.0, interval - (time.monotonic() - started))
-        log.info("next check in %s", _duration(wait))
+        log.info("next check in %s", clock.duration(wait))
         time.sleep(wait)
 
 
 def run(settings: Settings, source: str) -> Outcome:
-    """Check the feed, then build and publish what it lists that is not yet published, under the lock."""
-    folder = settings.paths.episodes / STATE_DIR
-    with lock(folder):
+    """Check the feed, then build and release what it lists that is not yet published, under the lock."""
+    folder = job_state.folder(settings)
+    with lock.hold(folder):
         started, clock = datetime.now(timezone.utc), time.monotonic()
         remove_leftovers(settings.paths.public)  # a killed run's temporary files, even if nothing is published now
-        state = load_state(folder)
-        tell = Teller(settings)
-        failures: list[str] = []
-        try:
-            entries, state = read_feed(source, settings, state, folder)
-        except FeedError as exc:
-            failures.append(_fail(str(exc)))
-            tell.failed(None, str(exc))
-            entries = []
-        state = dataclasses.replace(state, seen={**state.seen, **{e.number: e.title for e in entries}})
-        new, edited, current, refused = plan(entries, settings, state)
-        built: list[int] = []
-        published: int | None = None
-        publish_failed = False
-        voice = None
+        job = Job(settings, folder)
+        entries = job.read_feed(source)
+        new, edited, current, refused = triage(entries, settings, job.state)
         for entry in new + edited:
-            state, voice, error = _build_one(entry, settings, state, folder, voice)
-            if error:
-                failures.append(error)
-                tell.failed(entry.number, error)
-                continue
-            built.append(entry.number)
-            tell.built(settings.paths.episodes / manifest.slug(entry.number))
-            if not publish_failed and tell.to_publish:  # each issue goes out as soon as it is built
-                state, published, error = _publish(settings, state, folder)
-                publish_failed = bool(error)
-                failures += [error] if error else []
-                tell.published() if not error else tell.failed(None, error)
-        if not tell.to_publish and needs_publishing(settings, state):
-            state, published, error = _publish(settings, state, folder)
-            failures += [error] if error else []
-            tell.published() if not error else tell.failed(None, error)
-        outcome = Outcome(tuple(built), tuple(failures), current, refused, published)
-        state = dataclasses.replace(state, last_run={
-            "started": started.isoformat(timespec="seconds"), "seconds": round(time.monotonic() - clock, 1),
-            "summary": summary(outcome), "failures": list(failures)})
-        save_state(folder, state)
+            if job.build(entry) and job.tell.to_publish and not job.release_failed:
+                job.release()  # each issue goes out as soon as it is built
+        if not job.tell.to_publish and needs_publishing(settings, job.state):
+            job.release()
+        outcome = Outcome(tuple(job.built), tuple(job.failures), current, refused, job.published)
+        job.save(last_run={"started": started.isoformat(timespec="seconds"),
+                           "seconds": round(time.monotonic() - clock, 1),
+                           "summary": summary(outcome), "failures": list(job.failures)})
         return outcome
+
+
+class Job:
+    """One run's work under the lock: the job's state (saved at every step, so a killed run is resumed),
+    the voice once loaded, the failures (one line each), and the notices to send."""
+
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        self.settings, self.folder = settings, folder
+        self.state = job_state.load(folder)
+        self.tell = Teller(settings)
+        self.voice = None
+        self.failures: list[str] = []
+        self.built: list[int] = []
+        self.published: int | None = None
+        self.release_failed = False
+
+    def save(self, **changes) -> None:
+        self.state = dataclasses.replace(self.state, **changes)
+        job_state.save(self.folder, self.state)
+
+    def fail(self, message: str, number: int | None = None) -> None:
+        self.failures.append(_fail(message))
+        self.tell.failed(number, message)
+
+    def read_feed(self, source: str) -> list[Entry]:
+        """The feed's issues (none if it cannot be read: that is this run's failure), remembered for `status`."""
+        try:
+            entries, self.state = read_feed(source, self.settings, self.state, self.folder)
+        except FeedError as exc:
+            self.fail(str(exc))
+            entries = []
+        self.state = dataclasses.replace(self.state, seen={**self.state.seen, **{e.number: e.title for e in entries}})
+        return entries
+
+    def build(self, entry: Entry) -> bool:
+        """Build one issue; a failure is one line, recorded for `status`, and leaves everything else as it was."""
+        try:
+            build.prepare(entry, self.settings)  # refuses an oversized or empty issue before the voice loads
+            self.voice = self.voice or build.load_voice(self.settings)
+            self.save(unpublished=True, building=entry.number)
+            built = build.build(entry, self.settings, self.voice, approve=False)
+        except Exception as exc:
+            error = _build_error(entry, exc)
+            refused = self.state.refused
+            if isinstance(exc, IssueError):
+                refused = {**refused, entry.number: Refusal(build.source_hash(entry), _fingerprint(self.settings), str(exc))}
+            self.save(building=None, refused=refused, failed={**self.state.failed, entry.number: error})
+            self.fail(error, entry.number)
+            return False
+        self.state = dataclasses.replace(self.state, building=None, failed=_without(self.state.failed, entry.number),
+                                         refused=_without(self.state.refused, entry.number))
+        self.built.append(entry.number)
+        self.tell.built(built.folder, built.episode)
+        return True
+
+    def release(self) -> None:
+        """Regenerate public/ (validated, feed swapped last), then copy it to the host named in [hosting]."""
+        self.save(unpublished=True)
+        try:
+            feed = release(self.settings)
+        except EditionError as exc:
+            return self._release_failed(str(exc))
+        except OSError as exc:
+            return self._release_failed(_os_reason(exc))
+        self.save(unpublished=False)
+        self.published = len(listed_guids(feed))
+        self.tell.published()
+
+    def _release_failed(self, reason: str) -> None:
+        self.release_failed = True
+        self.fail(f"publish: {reason}; the next run tries again")
 
 
 class Teller:
@@ -183,8 +190,7 @@ class Teller:
         self.settings = settings
         self.to_publish: list[Episode] = []
 
-    def built(self, folder: Path) -> None:
-        episode = manifest.read(folder)
+    def built(self, folder: Path, episode: Episode) -> None:
         if episode.waiting:
             self._send("review", episode, str(folder / episode.audio))
         else:
@@ -224,7 +230,7 @@ def summary(outcome: Outcome) -> str:
 def read_feed(source: str, settings: Settings, state: State, folder: Path) -> tuple[list[Entry], State]:
     """The feed's issues, oldest first; over HTTP conditionally, reusing the saved body on a 304."""
     pattern = settings.newsletter.issue_pattern
-    policy = fetch.Policy.of(settings.watch)
+    policy = fetch.Policy.of(settings.fetch)
     if not feed_stage.is_url(source):
         return _must_list(feed_stage.parse_entries(feed_stage.load(source, policy), pattern, source)), state
     saved = folder / "feed.body"
@@ -235,10 +241,10 @@ def read_feed(source: str, settings: Settings, state: State, folder: Path) -> tu
         log.info("the feed has not changed since the last check (HTTP 304)")
         return _must_list(feed_stage.parse_entries(saved.read_bytes(), pattern, source)), state
     entries = _must_list(feed_stage.parse_entries(response.body or b"", pattern, source))
-    manifest.atomic_write(saved, response.body or b"")
+    files.atomic_write(saved, response.body or b"")
     state = dataclasses.replace(state, feed=source, etag=response.validators.etag,
                                 last_modified=response.validators.last_modified)
-    save_state(folder, state)
+    job_state.save(folder, state)
     return entries, state
 
 
@@ -248,8 +254,8 @@ def _must_list(entries: list[Entry]) -> list[Entry]:
     return entries
 
 
-def plan(entries: list[Entry], settings: Settings, state: State) -> tuple[list[Entry], list[Entry], int, int]:
-    """New issues (oldest first), edited ones, how many are current, and how many stay refused."""
+def triage(entries: list[Entry], settings: Settings, state: State) -> tuple[list[Entry], list[Entry], int, int]:
+    """Sort the feed's issues: new ones (oldest first), edited ones, how many are current, how many stay refused."""
     new, edited, current, skipped = [], [], 0, 0
     fingerprint = _fingerprint(settings)
     for entry in entries:
@@ -270,7 +276,7 @@ def plan(entries: list[Entry], settings: Settings, state: State) -> tuple[list[E
     return new, edited, current, skipped
 
 
-def _manifest(folder: Path):
+def _manifest(folder: Path) -> Episode | None:
     if not (folder / manifest.NAME).exists():
         return None
     try:
@@ -285,28 +291,6 @@ def _fingerprint(settings: Settings) -> str:
 
 
 # --- building and publishing -----------------------------------------------------------------------
-
-
-def _build_one(entry: Entry, settings: Settings, state: State, folder: Path, voice):
-    """Build one issue; a failure is one line, recorded for `status`, and leaves everything else as it was."""
-    try:
-        build.prepare(entry, settings)  # refuses an oversized or empty issue before the voice loads
-        voice = voice or build.load_voice(settings)
-        state = dataclasses.replace(state, unpublished=True, building=entry.number)
-        save_state(folder, state)
-        build.remove_stale_builds(settings.paths.episodes / manifest.slug(entry.number))
-        build.build(entry, settings, voice, approve=False)
-    except Exception as exc:
-        error = _build_error(entry, exc)
-        refused = state.refused
-        if isinstance(exc, IssueError):
-            refused = {**refused, entry.number: Refusal(build.source_hash(entry), _fingerprint(settings), str(exc))}
-        state = dataclasses.replace(state, building=None, refused=refused, failed={**state.failed, entry.number: error})
-        save_state(folder, state)
-        return state, voice, _fail(error)
-    state = dataclasses.replace(state, building=None, failed=_without(state.failed, entry.number),
-                                refused=_without(state.refused, entry.number))
-    return state, voice, ""
 
 
 def _build_error(entry: Entry, exc: Exception) -> str:
@@ -325,36 +309,12 @@ def _without(table: dict, key) -> dict:
     return {k: v for k, v in table.items() if k != key}
 
 
-def _publish(settings: Settings, state: State, folder: Path) -> tuple[State, int | None, str]:
-    """Regenerate public/ (validated, feed swapped last), then copy it to the host named in [hosting]."""
-    state = dataclasses.replace(state, unpublished=True)
-    save_state(folder, state)
-    try:
-        feed = publish(settings)
-        push(settings)
-    except EditionError as exc:
-        return state, None, _fail(f"publish: {exc}; the next run tries again")
-    except OSError as exc:
-        return state, None, _fail(f"publish: {_os_reason(exc)}; the next run tries again")
-    state = dataclasses.replace(state, unpublished=False)
-    save_state(folder, state)
-    return state, len(published_guids(feed)), ""
-
-
 def needs_publishing(settings: Settings, state: State) -> bool:
     """True after a run stopped between building and publishing, or when the feed misses an episode."""
     built = {episode.guid for _, episode in manifest.all_episodes(settings.paths.episodes) if not episode.waiting}
     if not built:
         return False
-    return state.unpublished or published_guids(settings.paths.public / "feed.xml") != built
-
-
-def published_guids(feed: Path) -> set[str]:
-    try:
-        root = etree.parse(str(feed), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-    except (OSError, etree.XMLSyntaxError):
-        return set()
-    return {guid.text or "" for guid in root.iter("guid")}
+    return state.unpublished or listed_guids(settings.paths.public / "feed.xml") != built
 
 
 def _fail(message: str) -> str:
@@ -365,56 +325,6 @@ def _fail(message: str) -> str:
 def _os_reason(exc: OSError) -> str:
     where = f" ({exc.filename})" if exc.filename else ""
     return f"{exc.strerror or exc}{where}"
-
-
-# --- state and lock --------------------------------------------------------------------------------
-
-
-def load_state(folder: Path) -> State:
-    path = folder / "state.json"
-    if not path.exists():
-        return State()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        refused = {int(k): Refusal(**v) for k, v in data.pop("refused", {}).items()}
-        seen = {int(k): str(v) for k, v in data.pop("seen", {}).items()}
-        failed = {int(k): str(v) for k, v in data.pop("failed", {}).items()}
-        return State(**data, refused=refused, seen=seen, failed=failed)
-    except (OSError, ValueError, TypeError) as exc:
-        log.warning("ignoring a damaged %s (%s); it only saves work", path, exc)
-        return State()
-
-
-def save_state(folder: Path, state: State) -> None:
-    data = dataclasses.asdict(state)
-    for name in ("refused", "seen", "failed"):
-        data[name] = {str(k): v for k, v in sorted(data[name].items())}
-    manifest.atomic_write(folder / "state.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
-
-
-@contextmanager
-def lock(folder: Path, wait: bool = False) -> Iterator[None]:
-    """flock on an open file: held while the process lives, released by the kernel however it ends.
-
-    The watch job leaves when the lock is taken; the editor's `episode` and `publish` wait for it.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-            if not wait:
-                raise Busy(f"another run ({holder or 'starting'}) holds {path}; this run leaves the work to it") from None
-            log.info("waiting for another run (%s) to finish", holder or "starting")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)
 
 
 # --- intervals -------------------------------------------------------------------------------------
@@ -434,6 +344,3 @@ def parse_interval(text: str) -> float:
         raise SettingsError(f"--every {text} is too often; check the feed at most once a minute")
     return seconds
 
-
-def _duration(seconds: float) -> str:
-    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{round(seconds)} s"

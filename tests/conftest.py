@@ -6,6 +6,7 @@ that counts synthesized segments passes its own empty cache folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,16 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SMALL_FEED = FIXTURES / "small-feed.xml"
 SAMPLE_FEED = FIXTURES / "newsletter-feed.xml"
+UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+"""`UPDATE_GOLDEN=1 make test` (and nothing else) rewrites the golden files; then read every changed line."""
+
+
+def golden(path: Path, actual: str) -> str:
+    """The golden file's text to compare `actual` with; rewritten with `actual` first under UPDATE_GOLDEN=1."""
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

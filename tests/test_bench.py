@@ -7,9 +7,10 @@ speech, an edit that touches one item, settings that move everything into the be
 
 import sys
 
-from audio_edition import bench, build, feed, settings as settings_module, speak
+from audio_edition import build, feed, settings as settings_module, speak
+from tools import bench
 
-from conftest import SAMPLE_FEED, make_settings
+from conftest import REPO, SAMPLE_FEED, make_settings
 
 
 def _issue(tmp_path):
@@ -52,8 +53,7 @@ def test_an_edit_changes_one_item_only(tmp_path):
 def test_the_bench_feed_and_settings_read_back_as_the_issue_and_its_folder(tmp_path):
     settings, entry = _issue(tmp_path)
     bench.write_feed(entry, tmp_path / "feed.xml")
-    path = bench.settings_file(settings, tmp_path / "work", tmp_path / "feed.xml")
-    moved = settings_module.load(path)
+    moved = settings_module.load(REPO / "edition.toml", bench.moved(tmp_path / "work", tmp_path / "feed.xml"))
     assert moved.paths.cache == tmp_path / "work" / "cache" and moved.paths.public == tmp_path / "work" / "public"
     assert moved.audio == settings.audio and moved.voice == settings.voice and moved.speed == settings.speed
     [read] = feed.read_entries(moved.newsletter.feed, moved.newsletter.issue_pattern)
@@ -91,9 +91,11 @@ def test_a_child_not_yet_running_its_own_program_is_not_counted_twice(tmp_path):
 
 
 def test_the_ratio_compares_runs_made_back_to_back_not_the_fastest_of_each():
-    """A fast minute gave the raw engine 40 s once; the cold build beside it took 44 s, not the 38 s of
-    another minute: the ratio shown is a pair's, the median one."""
+    """A fast minute gave the raw engines 40 s once; the cold build beside them took 44 s, not the 38 s of
+    another minute: the ratio shown is a round's, the median one; engines run one after the other add up."""
     run = lambda seconds: bench.Run(seconds, 2 * seconds, 900)  # noqa: E731
-    raws, colds = [run(50), run(40), run(60)], [run(38), run(44), run(62)]
-    raw, cold = bench.median_pair(raws, colds)
-    assert (raw.seconds, cold.seconds) == (60, 62)  # ratios 0.76, 1.10, 1.03: the median is 1.03
+    rounds = [bench.Cold({"piper": run(30), "hibari": run(s - 30)}, run(100), run(c), run(c))
+              for s, c in ((50, 38), (40, 44), (60, 62))]
+    chosen = bench.median_round(rounds)
+    assert (chosen.floor.seconds, chosen.build.seconds) == (60, 62)  # ratios 0.76, 1.10, 1.03: the median is 1.03
+    assert chosen.floor.cpu == 120 and chosen.floor.peak_mb == 900

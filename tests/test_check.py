@@ -1,5 +1,5 @@
 """Checked by ear: the real voice speaks, the Whisper recognizer listens, and what was heard is compared with
-what was meant: for tricky sentences of every kind, and for a whole built episode."""
+what was meant: for tricky sentences of every kind, and for a whole built episode; and DNSMOS rates the voice."""
 
 import shutil
 import subprocess
@@ -25,7 +25,13 @@ def recognizer() -> check.Recognizer:
 
 @pytest.fixture(scope="module")
 def narrator():
-    return speak.load_profile(REPO / "voices", "joe").voice(Role.NARRATOR)
+    """The default profile's narrator (hibari's heart), who reads the summaries these sentences come from."""
+    return speak.load_profile(REPO / "voices", "heart-and-joe").speaker(Role.NARRATOR)
+
+
+@pytest.fixture(scope="module")
+def meter() -> check.VoiceMeter:
+    return check.VoiceMeter()
 
 
 # --- comparing what was said with what was heard -------------------------------------------------
@@ -102,7 +108,7 @@ READ_ALOUD = {"slash", "caret", "hash", "tilde", "underscore", "http", "https", 
 @pytest.mark.parametrize("category", TRICKY)
 def test_a_tricky_sentence_is_heard_as_a_listener_expects(category, narrator, recognizer):
     written, phrases = TRICKY[category]
-    lines = speak.spoken_lines(written, LEXICON)
+    lines = speak.spoken_sentences(written, LEXICON, "misaki")
     audio = np.concatenate([narrator.speak(line.spoken) for line in lines])
     heard = " ".join(comparable(" ".join(h.text for h in recognizer.transcribe(audio, narrator.sample_rate)), LEXICON))
     for phrase in phrases:
@@ -113,7 +119,7 @@ def test_a_tricky_sentence_is_heard_as_a_listener_expects(category, narrator, re
 def _heard(phrase: str, heard: str) -> bool:
     """The phrase is in what was heard, allowing for the tiny recognizer, not for the voice: a word with one
     letter wrong ('jpt three' for 'gpt three'), and one misheard word in four or more ('plus of minus
-    three'). Piper samples its speech and Whisper tiny.en guesses; a front-end mistake ('gpt minus three',
+    three'). Whisper tiny.en guesses; a front-end mistake ('gpt minus three',
     'one seven five b') is a different word, and still fails."""
     want, got = comparable(phrase, LEXICON), heard.split()  # both sides spelled alike ('to' is 'two')
     allowed = 1 if len(want) >= 4 else 0
@@ -128,6 +134,39 @@ def _near(want: str, got: str) -> bool:
     return want == got or (len(want) >= 3 and len(want) == len(got) and sum(a != b for a, b in zip(want, got)) == 1)
 
 
+# --- how the voice sounds -------------------------------------------------------------------------
+
+
+def _speech(narrator, seconds: float = 12.0) -> np.ndarray:
+    """The narrator reading until `seconds`, at DNSMOS's 16 kHz, as floats."""
+    text = "Learning policies that generalize to new environments is a fundamental challenge. " * 3
+    audio = narrator.speak(text).astype(np.float32) / 32768
+    positions = np.arange(0, len(audio), narrator.sample_rate / check.RATE)
+    return np.interp(positions, np.arange(len(audio)), audio)[: int(seconds * check.RATE)].astype(np.float32)
+
+
+def test_each_window_is_levelled_to_the_same_loudness_as_ffmpeg_measures_it(narrator, tmp_path):
+    from audio_edition.mix import measure
+    from audio_edition.speak.cache import write_wav
+
+    for gain in (1.0, 0.05):
+        levelled = check._levelled(_speech(narrator) * gain)
+        write_wav(tmp_path / "levelled.wav", np.round(levelled * 32767).astype(np.int16), check.RATE)
+        loudness, _ = measure(tmp_path / "levelled.wav", true_peak=False)
+        assert loudness == pytest.approx(check.LEVEL, abs=0.3)
+
+
+def test_dnsmos_rates_the_voice_not_its_level_and_hears_noise(narrator, meter):
+    speech = _speech(narrator)
+    clean = meter.rate(speech)
+    quiet = meter.rate(speech * 0.05)
+    noisy = meter.rate(speech + np.random.default_rng(0).normal(0, 0.02, len(speech)).astype(np.float32))
+    assert 3.0 < clean[0] <= 5.0 and clean[3] > 3.5, clean
+    assert quiet == pytest.approx(clean, abs=0.02), "every window is levelled before it is rated"
+    assert noisy[2] < clean[2] - 0.5 and noisy[0] < clean[0], (noisy, clean)
+    assert meter.rate(np.zeros(check.RATE * 10, dtype=np.float32)) is None, "silence is not rated"
+
+
 # --- a whole built episode ------------------------------------------------------------------------
 
 
@@ -136,12 +175,18 @@ def run_check(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_a_built_episode_is_heard_as_its_script_and_a_wrong_line_stands_out(built_episodes, tmp_path, recognizer):
+def test_a_built_episode_is_heard_as_its_script_and_a_wrong_line_stands_out(built_episodes, tmp_path, recognizer, meter):
     folder = tmp_path / "an-007"
     shutil.copytree(built_episodes / "an-007", folder)
-    report = check.check_episode(folder, recognizer, LEXICON)
+    report = check.check_episode(folder, recognizer, LEXICON, meter)
     # A short issue is mostly names and one-word headings, where the tiny model is weakest.
     assert report.words > 50 and report.wer <= 0.2, check.describe(report, "an-007")
+    assert len(report.quality) >= len(report.segments) - 2, "every line long enough is rated"
+    assert {q.role for q in report.quality} == {s.role for s in report.segments} == {"narrator", "opinion"}
+    assert 3.0 < report.mean_quality().overall < 5.0
+    worst = report.sounding_worst(3)
+    assert worst and all(q.seconds >= check.FAIR for q in worst)
+    assert worst[0].overall == min(q.overall for q in report.quality if q.seconds >= check.FAIR)
 
     said = (folder / "script.txt").read_text(encoding="utf-8").splitlines()
     target = next(n for n, line in enumerate(said) if line.startswith("A short post about inner goals"))
@@ -156,6 +201,9 @@ def test_a_built_episode_is_heard_as_its_script_and_a_wrong_line_stands_out(buil
 def test_check_on_the_command_line_reports_the_rate_and_fails_above_a_threshold(built_episodes):
     result = run_check(str(built_episodes / "an-007"), "--max-wer", "0.0001", "--worst", "2")
     assert result.stdout.startswith("an-007: word error rate "), result.stderr
+    assert "; by role: narrator " in result.stdout.splitlines()[0]
+    assert "Voice quality (DNSMOS, every 9.01 s window levelled to -26 LUFS): overall " in result.stdout
+    assert "Where the voice sounds worst (DNSMOS overall):" in result.stdout
     if "word error rate 0.0%" not in result.stdout:
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1].startswith("error: an-007: word error rate ")

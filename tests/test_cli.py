@@ -11,9 +11,7 @@ def run(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
 
 
 def test_an_unreachable_feed_is_one_line_and_status_1(tmp_path):
-    settings = tmp_path / "edition.toml"
-    settings.write_text((REPO / "edition.toml").read_text().replace("retries = 3 ", "retries = 1 ").replace("backoff = 5.0", "backoff = 0.1"))
-    result = run("--settings", str(settings), "script", "--feed", "http://127.0.0.1:9/feed.xml")
+    result = run("--set", "fetch.retries=1", "--set", "fetch.backoff=0.1", "script", "--feed", "http://127.0.0.1:9/feed.xml")
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == ["error: cannot fetch feed http://127.0.0.1:9/feed.xml: connection refused by 127.0.0.1:9 (tried 2 times)"]
@@ -56,26 +54,20 @@ def test_a_bad_setting_is_named(tmp_path):
     bad.write_text("[audio]\nloudnes = -16\n")
     result = run("--settings", str(bad), "script")
     assert result.returncode == 1
-    assert "error: unknown setting audio.loudnes" in result.stderr
+    assert f"error: {bad}: unknown setting audio.loudnes" in result.stderr
 
 
 def test_an_editors_publish_waits_for_a_running_watch_job(tmp_path):
     import threading
     import time
 
-    from audio_edition import watch
+    from audio_edition import lock
 
-    settings = tmp_path / "edition.toml"
-    settings.write_text((REPO / "edition.toml").read_text()
-                        .replace('episodes = "episodes"', f'episodes = "{tmp_path}/episodes"')
-                        .replace('public = "public"', f'public = "{tmp_path}/public"')
-                        .replace('voices = "voices"', f'voices = "{REPO}/voices"')
-                        .replace('cover = "audio/cover.jpg"', f'cover = "{REPO}/audio/cover.jpg"'))
     held = threading.Event()
     released = []
 
     def hold():
-        with watch.lock(tmp_path / "episodes" / watch.STATE_DIR):
+        with lock.hold(tmp_path / "episodes" / ".watch"):
             held.set()
             time.sleep(2)
             released.append(time.monotonic())
@@ -83,7 +75,8 @@ def test_an_editors_publish_waits_for_a_running_watch_job(tmp_path):
     holder = threading.Thread(target=hold)
     holder.start()
     held.wait()
-    result = run("--settings", str(settings), "publish", cwd=tmp_path)
+    result = run("--settings", str(REPO / "edition.toml"), "--set", f"paths.episodes={tmp_path}/episodes",
+                 "--set", f"paths.public={tmp_path}/public", "publish", cwd=tmp_path)
     finished = time.monotonic()
     holder.join()
     assert result.returncode == 0, result.stderr

@@ -67,7 +67,7 @@ def coqui_profile(folder: Path, checkpoint: Path, **settings) -> Path:
 
 
 def narrator(path: Path):
-    return load_profile(path.parent, str(path)).voice(Role.NARRATOR)
+    return load_profile(path.parent, str(path)).speaker(Role.NARRATOR)
 
 
 def test_a_missing_extra_says_what_to_install(tmp_path, monkeypatch):
@@ -283,7 +283,7 @@ def test_a_coqui_episode_reads_back_like_any_other(coqui_episode):
     assert [str(c.sub_frames["TIT2"]) for c in chapters] == [
         "Introduction", "Highlights", "Learning to Summarize", "Technical AI alignment",
         "Mesa optimization", "Inner Goals", "News", "A Fellowship"]
-    assert built.episode.extra["voice"] == "Tiny Coqui"
+    assert built.episode.record.inputs.voice == "Tiny Coqui"
     integrated, peak = mix.measure(audio_file)
     assert -17.0 <= integrated <= -15.0 and peak <= -1.0
 
@@ -297,10 +297,10 @@ def test_a_coqui_episode_has_exact_timings_and_a_working_cache(coqui_episode, tm
     # the opinion, spoken at 24 kHz and mixed at 16 kHz, keeps its length to the sample
     opinion_cue = next((end - start) for start, end, text in cues if text == "I like it.")
     voices = load_profile(profile.parent, str(profile))
-    spoken = voices.voice(Role.OPINION).speak("I like it.")
+    spoken = voices.speaker(Role.OPINION).speak("I like it.")
     assert abs(opinion_cue - len(spoken) / DUO_RATE) < 0.05
     again = _build(tmp_path, profile, settings.paths.cache)[1]
-    assert again.synthesized == 0 and again.reused == len(built.episode.extra["segments"])
+    assert again.synthesized == 0 and again.reused == len(built.episode.record.speech.segments)
 
 
 @needs_coqui
@@ -309,8 +309,8 @@ def test_roles_can_use_different_engines(models, tmp_path, speech_cache):
     profile = profile_file(tmp_path / "voices", '[narrator]\nengine = "piper"\nlength_scale = 1.0\n'
                            f'[opinion]\nengine = "coqui"\nmodel_path = "{models["duo"]}"\nspeaker = "alice"\n')
     voices = load_profile(profile.parent, str(profile))
-    assert type(voices.voice(Role.NARRATOR)).__name__ == "PiperVoice"
-    assert type(voices.voice(Role.OPINION)).__name__ == "CoquiVoice"
+    assert type(voices.speaker(Role.NARRATOR)).__name__ == "PiperSpeaker"
+    assert type(voices.speaker(Role.OPINION)).__name__ == "CoquiSpeaker"
     settings, built = _build(tmp_path, profile, speech_cache)
     audio = MP3(built.folder / built.episode.audio)
     assert abs(audio.info.length - built.episode.duration) < 0.2

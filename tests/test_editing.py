@@ -85,8 +85,8 @@ def test_the_editors_loop_from_review_to_approval(loop, httpserver, caplog):
     caplog.clear()
     run("episode", "--feed", feed, "--issue", "7", "--no-publish")
     built = manifest.read(folder)
-    assert built.extra["speech"]["synthesized"] == 1
-    assert built.extra["speech"]["reused"] == len(rows) - 1
+    assert built.record.speech.synthesized == 1
+    assert built.record.speech.reused == len(rows) - 1
     assert built.waiting, "a rebuild with --no-publish does not approve"
     assert any("words the newsletter never said" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
     corrected = {r.id: r for r in review.read(folder)}[target.id]
@@ -118,7 +118,7 @@ def test_the_editors_loop_from_review_to_approval(loop, httpserver, caplog):
 def test_a_failed_feed_fetch_is_notified_and_shown_in_status(tmp_path, httpserver, capsys):
     httpserver.expect_request("/feed.xml").respond_with_data("down", status=503)
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    changes = overrides(tmp_path, **{"notify.webhook": httpserver.url_for("/hook"), "watch.retries": "0"})
+    changes = overrides(tmp_path, **{"notify.webhook": httpserver.url_for("/hook"), "fetch.retries": "0"})
     settings = make_settings(tmp_path, **changes)
     assert watch.once(settings, httpserver.url_for("/feed.xml")) == 1
     [event] = hooks(httpserver)

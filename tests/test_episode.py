@@ -15,7 +15,7 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from audio_edition import build, feed, manifest, mix, mp3, publish
 
-from conftest import SAMPLE_FEED, make_settings
+from conftest import REPO, SAMPLE_FEED, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_transcript_cues_come_from_the_synthesized_audio(small):
     times = re.findall(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})", vtt)
     spans = [(int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000, int(h2) * 3600 + int(m2) * 60 + int(s2) + int(ms2) / 1000)
              for h, m, s, ms, h2, m2, s2, ms2 in times]
-    intro = mp3.BlockCache(settings.paths.cache / "blocks").get(built.episode.extra["blocks"][0])
+    intro = mp3.BlockCache(settings.paths.cache / "blocks").get(built.episode.record.mastering.blocks[0])
     onset = (intro.samples + mp3.PRIMING) / 44100  # the intro's block, then the encoder delay of the first segment's
     assert spans[0][0] == pytest.approx(onset, abs=0.001) and 4.0 < onset < 4.08, "speech follows the 4-second jingle"
     for (start, end), (next_start, _) in zip(spans, spans[1:]):
@@ -139,7 +139,7 @@ def test_a_rebuild_reuses_all_speech_and_keeps_the_guid(small):
 
 def test_issue_66_becomes_a_fourteen_minute_episode(sample):
     settings, built = sample
-    assert 12 * 60 < built.episode.duration < 17 * 60
+    assert 12 * 60 < built.episode.duration < 18 * 60  # Heart narrates #66 in 17.1 minutes
     integrated, peak = mix.measure(built.folder / built.episode.audio)
     assert -17.0 <= integrated <= -15.0 and peak <= -1.0
     parsed = feedparser.parse((settings.paths.public / "feed.xml").read_bytes())
@@ -230,3 +230,35 @@ def test_each_episode_has_its_own_art_in_the_feed_and_the_mp3(sample):
     href = parsed.entries[0].image.href
     assert href == f"{settings.podcast.base_url}/episodes/an-066/cover.jpg"
     assert (settings.paths.public / "episodes/an-066/cover.jpg").read_bytes() == art.read_bytes()
+
+
+# --- links and titles from a hostile issue, as the MP3 and the JSON chapters carry them -------------
+
+
+def test_chapter_links_are_web_addresses_only_and_a_huge_title_keeps_its_chapter(tmp_path):
+    """tags.write and timeline.chapters_json on a real MP3, read back by mutagen and by libavformat."""
+    from datetime import datetime
+
+    from audio_edition import tags, timeline
+    from audio_edition.model import Chapter, TimedChapter, Timeline
+
+    audio = tmp_path / "silence.mp3"
+    subprocess.run([mix.ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "9",
+                    "-b:a", "64k", str(audio)], check=True)
+    hostile = ["javascript:alert(1)", " JaVaScRiPt:alert(2)", "\tjavascript:alert(3)", "data:text/html,x",
+               "//evil.example/x", "http:/evil.example", "https://user:pw@evil.example/"]
+    huge = "A title ]]></script> " + "\u00e9" * 10_000
+    plan = [Chapter(f"Chapter {n}", url) for n, url in enumerate(hostile)]
+    plan += [Chapter(huge, " https://example.org/paper "), Chapter("Last", "HTTPS://EXAMPLE.ORG/P")]
+    chapters = tuple(TimedChapter(chapter, n * 1.0, n + 1.0) for n, chapter in enumerate(plan))
+    tags.write(audio, tags.Tags(title=huge, show="Show", artist="A", number=11, date=datetime(2019, 7, 10),
+                                comment=" javascript:alert(0)", cover=REPO / "audio" / "cover.jpg", chapters=chapters))
+    id3 = ID3(audio)
+    read = sorted(id3.getall("CHAP"), key=lambda c: c.start_time)
+    links = [c.sub_frames["WXXX:"].url if "WXXX:" in c.sub_frames else None for c in read]
+    assert links == [None] * len(hostile) + ["https://example.org/paper", "HTTPS://EXAMPLE.ORG/P"]
+    assert not id3.getall("COMM")
+    assert str(read[-2].sub_frames["TIT2"]) == huge
+    assert [title for _, title in _ffmpeg_chapters(audio)][-2:] == [huge, "Last"], "libavformat keeps every chapter"
+    data = json.loads(timeline.chapters_json(Timeline(9.0, (), chapters), huge))
+    assert [c.get("url") for c in data["chapters"]] == links

@@ -1,6 +1,7 @@
 """Fetching the feed against real servers on 127.0.0.1: polite (conditional, named), bounded, retried, one-line failures."""
 
 import gzip
+import re
 import socket
 import threading
 
@@ -9,7 +10,7 @@ from werkzeug import Response
 
 from audio_edition import feed, fetch
 from audio_edition.errors import FeedError, SettingsError
-from audio_edition.settings import Watch
+from audio_edition.settings import Fetch
 
 from conftest import SMALL_FEED
 
@@ -125,7 +126,7 @@ def test_a_refused_connection_is_retried_then_reported():
 
 def test_a_server_that_never_answers_times_out(raw):
     server = raw(lambda conn, n, stop: stop.wait(10))
-    with pytest.raises(FeedError, match=r"did not arrive within 0.5 s \(watch.read_timeout\) \(tried 3 times\)"):
+    with pytest.raises(FeedError, match=r"did not arrive within 0.5 s \(fetch.read_timeout\) \(tried 3 times\)"):
         fetch.get(server.url, FAST)
     assert server.connections == 3
 
@@ -170,7 +171,7 @@ def test_a_redirect_loop_is_refused(httpserver):
 def test_redirects_are_followed_to_a_limit(httpserver):
     for hop in range(6):
         httpserver.expect_request(f"/r{hop}").respond_with_data("", status=307, headers={"Location": f"/r{hop + 1}"})
-    with pytest.raises(FeedError, match=r"redirects more than 3 times \(watch.max_redirects\)"):
+    with pytest.raises(FeedError, match=r"redirects more than 3 times \(fetch.max_redirects\)"):
         fetch.get(httpserver.url_for("/r0"), FAST)
     assert len(httpserver.log) == 4
 
@@ -190,7 +191,7 @@ def test_only_http_and_https_urls_are_fetched(url):
 
 def test_an_oversized_answer_is_refused_from_its_declared_length(httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(b"x" * 1_000_001)
-    with pytest.raises(FeedError, match=r"is 1000001 bytes, over the limit of 1000000 \(watch.max_feed_bytes\)"):
+    with pytest.raises(FeedError, match=r"is 1000001 bytes, over the limit of 1000000 \(fetch.max_feed_bytes\)"):
         fetch.get(httpserver.url_for("/feed.xml"), FAST)
 
 
@@ -215,9 +216,37 @@ def test_a_gzip_feed_is_unpacked_but_a_gzip_bomb_is_refused(httpserver):
 
 
 def test_the_bounds_come_from_the_watch_settings_and_mistakes_are_named():
-    policy = fetch.Policy.of(Watch(read_timeout=7.5, retries=0))
+    policy = fetch.Policy.of(Fetch(read_timeout=7.5, retries=0))
     assert policy.read_timeout == 7.5 and policy.retries == 0
-    with pytest.raises(SettingsError, match="watch.retries must be 0 or more"):
-        fetch.Policy.of(Watch(retries=-1))
-    with pytest.raises(SettingsError, match="watch.read_timeout must be more than 0"):
-        fetch.Policy.of(Watch(read_timeout=0))
+    with pytest.raises(SettingsError, match="fetch.retries must be 0 or more"):
+        fetch.Policy.of(Fetch(retries=-1))
+    with pytest.raises(SettingsError, match="fetch.read_timeout must be more than 0"):
+        fetch.Policy.of(Fetch(read_timeout=0))
+
+
+@pytest.mark.parametrize("length", [b"9" * 5000, b"\xb2", b"-5"], ids=["5000 digits", "superscript two", "negative"])
+def test_a_content_length_that_is_not_a_length_is_ignored_and_the_cap_still_holds(raw, length):
+    """int() of 5000 digits, or of '²' (a digit to str.isdigit), once ended the job in a traceback."""
+    body = SMALL_FEED.read_bytes()
+    server = raw(lambda conn, n, stop: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s"
+                                                   % (length, body)))
+    assert fetch.get(server.url, FAST).body == body
+
+
+@pytest.mark.parametrize("location, message", [
+    (b"http://[::1", "redirects to 'http://[::1', which is not a URL"),
+    (b"http://exa mple.org/", "redirects to 'http://exa mple.org/', whose host is not a name"),
+])
+def test_a_redirect_to_what_is_not_a_url_is_one_line(raw, location, message):
+    server = raw(lambda conn, n, stop: conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n"
+                                                   % location))
+    with pytest.raises(FeedError, match=re.escape(message)):
+        fetch.get(server.url, FAST)
+
+
+def test_validators_with_control_characters_are_not_kept(raw):
+    """They would be stored in the job's state and sent back in a header on the next run."""
+    body = SMALL_FEED.read_bytes()
+    server = raw(lambda conn, n, stop: conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "a\x00\x0bb"\r\nLast-Modified: Wed\x07\r\n'
+                                                   b"Content-Length: %d\r\n\r\n%s" % (len(body), body)))
+    assert fetch.get(server.url, FAST).validators == fetch.Validators()

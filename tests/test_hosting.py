@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
+import re
 import socket
 import urllib.request
 import uuid
@@ -92,7 +94,7 @@ def test_a_podcast_app_can_subscribe_to_the_bucket(tmp_path, speech_cache, built
     public = settings.paths.public
     assert set(pushed.copied) == set(hosting.site_files(public)) and pushed.unchanged == 0
     assert pushed.copied[-1] == "feed.xml"
-    media = [n for n in pushed.copied if n.endswith((".mp3", ".vtt", ".json", ".jpg"))]
+    media = [n for n in pushed.copied if n.endswith((".mp3", ".opus", ".vtt", ".srt", ".json", ".jpg"))]
     assert list(pushed.copied[:len(media)]) == media, "media go up before the pages and the feed"
 
     feed_bytes, headers = fetch(settings.podcast.feed_url)
@@ -210,3 +212,67 @@ def test_targets_are_parsed_from_the_flag_or_the_settings(settings, tmp_path):
     assert hosting.target(s3.replace(**{"hosting.target": "s3"})) == Bucket("b", "pod/cast/", "http://s3", "")
     with pytest.raises(SettingsError, match="hosting.target"):
         hosting.target(s3.replace(**{"hosting.target": "ftp"}))
+
+
+# --- what is published is public/'s own regular files, never what a link points to ---------------------
+
+OUTSIDE = "the secret outside public/"
+
+
+def plant_links(public, tmp_path) -> set[str]:
+    """Links and special files in public/, as a careless deploy script or a shared folder might leave
+    them; returns the names the log must give as skipped."""
+    outside = tmp_path / "outside"
+    (outside / "private").mkdir(parents=True)
+    (outside / "secret.txt").write_text(OUTSIDE)
+    (outside / "private" / "key.txt").write_text(OUTSIDE)
+    (public / "secret.txt").symlink_to(outside / "secret.txt")  # a file outside
+    (public / "episodes" / "private").symlink_to(outside / "private")  # a folder outside
+    (public / "alias.xml").symlink_to(public / "feed.xml")  # even a link inside public/
+    (public / "dangling.mp3").symlink_to(tmp_path / "nothing-here")
+    os.mkfifo(public / "pipe.json")  # a reader of a FIFO would wait for ever
+    return {"secret.txt", "episodes/private", "alias.xml", "dangling.mp3", "pipe.json"}
+
+
+def skipped(caplog) -> set[str]:
+    return {m.group(1) for r in caplog.records if (m := re.match(r"not published: (\S+) is ", r.getMessage()))}
+
+
+def test_links_and_special_files_in_public_are_skipped_and_named(published_site, tmp_path, caplog):
+    public = published_site.paths.public
+    planted = plant_links(public, tmp_path)
+    pushed = push(published_site, str(tmp_path / "www"))
+    copied = {p.relative_to(tmp_path / "www").as_posix() for p in (tmp_path / "www").rglob("*") if not p.is_dir()}
+    assert copied == set(pushed.copied) and "feed.xml" in copied
+    assert not copied & planted
+    assert not any(OUTSIDE in p.read_text(errors="replace") for p in (tmp_path / "www").rglob("*.txt"))
+    assert not any(p.is_symlink() for p in (tmp_path / "www").rglob("*"))
+    assert skipped(caplog) == planted
+
+
+def test_a_link_waiting_in_the_target_folder_is_replaced_not_written_through(published_site, tmp_path):
+    www = tmp_path / "www"
+    www.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("must stay")
+    (www / "index.html").symlink_to(victim)
+    (www / ".feed.xml.tmp").symlink_to(victim)  # a temporary name planted ahead of the copy
+    push(published_site, str(www))
+    assert victim.read_text() == "must stay"
+    assert not (www / "index.html").is_symlink()
+    assert (www / "index.html").read_bytes() == (published_site.paths.public / "index.html").read_bytes()
+
+
+def test_links_in_public_are_not_uploaded_to_s3(tmp_path, speech_cache, built_episodes, s3_server, bucket, caplog):
+    import boto3
+
+    settings = bucket_settings(tmp_path, speech_cache, built_episodes, s3_server, bucket)
+    publish(settings)
+    planted = plant_links(settings.paths.public, tmp_path)
+    push(settings, "s3")
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert "show/feed.xml" in keys
+    assert not {key.removeprefix("show/") for key in keys} & planted
+    assert not any(key.startswith("show/episodes/private") for key in keys)
+    assert skipped(caplog) == planted

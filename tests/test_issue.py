@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from audio_edition import feed, issue
-from audio_edition.model import BlockKind, Entry
+from audio_edition.model import PassageKind, Entry
 from conftest import FIXTURES, SAMPLE_FEED
 
 MARKUPS = FIXTURES / "markups"
@@ -33,7 +33,7 @@ def test_issue_66_reads_the_same_from_its_html_and_from_the_flattened_email():
     text = issue.parse(entry((FIXTURES / "an-066.txt").read_text(encoding="utf-8"), 66))
     assert headings(html) == headings(text)
     assert [(i.title, i.authors, i.summarizer) for i in items(html)] == [(i.title, i.authors, i.summarizer) for i in items(text)]
-    assert [i.blocks for i in items(html)] == [i.blocks for i in items(text)]
+    assert [i.passages for i in items(html)] == [i.passages for i in items(text)]
     assert [[o.who for o in i.opinions] for i in items(html)] == [[o.who for o in i.opinions] for i in items(text)]
     assert items(html)[0].link == "https://www.alignmentforum.org/posts/2mhFMgtAjFJesaSYR/2-d-robustness"
 
@@ -63,7 +63,7 @@ def test_titles_links_and_authors_are_found_inside_or_outside_the_bold_and_in_it
     outside = email[2]
     assert (outside.title, outside.link, outside.authors) == (
         "Corrigibility as outside view", "https://www.alignmentforum.org/posts/corrigibility-outside-view", "Alex Turner")
-    assert outside.blocks[0].lines[0].startswith("Corrigibility might follow")
+    assert outside.passages[0].lines[0].startswith("Corrigibility might follow")
     italic = items(parse("h2-h3.html"))[0]
     assert (italic.title, italic.link, italic.authors, italic.summarizer) == (
         "AI and Compute", "https://example.org/ai-and-compute", "Dario Amodei and Danny Hernandez", "Nicholas")
@@ -79,31 +79,31 @@ def test_opinions_and_read_more_links_belong_to_their_item():
 
 def test_lists_quotes_tables_and_images_keep_their_kind():
     highlight, tuned, circuits, _ = items(parse("forum-crosspost.html"))
-    kinds = [b.kind for b in highlight.blocks]
-    assert kinds == [BlockKind.PARAGRAPH, BlockKind.LIST, BlockKind.PARAGRAPH, BlockKind.LIST]
-    ordered, bullets = highlight.blocks[1], highlight.blocks[3]
+    kinds = [b.kind for b in highlight.passages]
+    assert kinds == [PassageKind.PARAGRAPH, PassageKind.LIST, PassageKind.PARAGRAPH, PassageKind.LIST]
+    ordered, bullets = highlight.passages[1], highlight.passages[3]
     assert [line[:3] for line in ordered.lines] == ["1. ", "2. ", "3. "]
     assert bullets.lines[2] == "in particular, held-out environments;"  # a nested entry, after its parent
-    assert highlight.opinions[0].blocks[-1].kind == BlockKind.QUOTE
-    table = next(b for b in tuned.blocks if b.kind == BlockKind.TABLE)
+    assert highlight.opinions[0].passages[-1].kind == PassageKind.QUOTE
+    table = next(b for b in tuned.passages if b.kind == PassageKind.TABLE)
     assert table.lines == ("Method | Preferred by labelers", "Fine-tuned (60k labels) | 71%", "Supervised baseline | 23%")
-    image = next(b for b in tuned.blocks if b.kind == BlockKind.IMAGE)
+    image = next(b for b in tuned.passages if b.kind == PassageKind.IMAGE)
     assert image.lines[0].startswith("A plot of the learned reward rising")
-    assert not any(b.kind == BlockKind.IMAGE for b in circuits.blocks)  # an image without alt text is skipped
+    assert not any(b.kind == PassageKind.IMAGE for b in circuits.passages)  # an image without alt text is skipped
 
 
 def test_footnote_markers_and_footnotes_are_dropped_but_powers_kept():
     highlight, _, circuits, _ = items(parse("forum-crosspost.html"))
-    text = " ".join(line for b in highlight.blocks + circuits.blocks for line in b.lines)
+    text = " ".join(line for b in highlight.passages + circuits.passages for line in b.lines)
     assert "policies." in text and "[1]" not in text and "weights." in text
     assert "10⁶ states" in text
-    everything = " ".join(line for i in items(parse("forum-crosspost.html")) for b in i.blocks for line in b.lines)
+    everything = " ".join(line for i in items(parse("forum-crosspost.html")) for b in i.passages for line in b.lines)
     assert "the policies themselves can implement search" not in everything
 
 
 def test_nbsp_smart_quotes_em_dashes_and_emoji_survive_parsing_as_text():
     salt = items(parse("email-caps.html"))[1]
-    text = salt.blocks[0].lines[0]
+    text = salt.passages[0].lines[0]
     assert text.startswith("Rats that have never tasted salt")
     assert "\u00a0" not in text and "disgusting — a classic" in text and "“mesa-optimizer”" in text
 
@@ -111,7 +111,7 @@ def test_nbsp_smart_quotes_em_dashes_and_emoji_survive_parsing_as_text():
 def test_preamble_and_footer_boilerplate_are_not_part_of_the_issue():
     for name in ("email-caps.html", "forum-crosspost.html", "h2-h3.html"):
         parsed = parse(name)
-        said = " ".join(line for i in items(parsed) for b in i.blocks + tuple(x for o in i.opinions for x in o.blocks)
+        said = " ".join(line for i in items(parsed) for b in i.passages + tuple(x for o in i.opinions for x in o.passages)
                         for line in b.lines)
         for boilerplate in ("unsubscribe", "Unsubscribe", "Copyright", "©", "View this email", "podcast version",
                             "Find all Alignment Newsletter resources", "You are receiving this"):

@@ -4,6 +4,7 @@ Every check decodes the real MP3 with ffmpeg (the decoder behind many players) o
 nothing is taken from the build's own word except where the check is that the word is right.
 """
 
+import shutil
 import subprocess
 
 import numpy as np
@@ -27,6 +28,18 @@ def built(tmp_path_factory):
     return settings, entry, build.build(entry, settings)
 
 
+def _own_copy(built, tmp_path):
+    """The module's build, episodes and caches copied into this test's folder: edit and rebuild it there, and
+    the build every other test reads stays as it was, whatever order the tests run in."""
+    settings, entry, first = built
+    episodes, cache = tmp_path / "episodes", tmp_path / "cache"
+    shutil.copytree(settings.paths.episodes, episodes)
+    shutil.copytree(settings.paths.cache, cache)
+    mine = settings.replace(**{"paths.episodes": str(episodes), "paths.cache": str(cache)})
+    folder = episodes / first.folder.name
+    return mine, entry, build.Built(manifest.read(folder), folder, 0, 0)
+
+
 def _decoded(path) -> np.ndarray:
     done = subprocess.run([mix.ffmpeg(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(RATE),
                            "pipe:1"], capture_output=True, check=True)
@@ -36,7 +49,7 @@ def _decoded(path) -> np.ndarray:
 
 def _blocks(settings, episode) -> list[mp3.Block]:
     cache = mp3.BlockCache(settings.paths.cache / "blocks")
-    return [cache.get(key) for key in episode.extra["blocks"]]
+    return [cache.get(key) for key in episode.record.mastering.blocks]
 
 
 def test_the_mp3_is_its_blocks_end_to_end_and_no_join_is_heard(built):
@@ -46,7 +59,7 @@ def test_the_mp3_is_its_blocks_end_to_end_and_no_join_is_heard(built):
     assert len(audio) == sum(b.samples for b in blocks)
     assert abs(len(audio) / RATE - first.episode.duration) <= 0.0005
     joins = np.cumsum([b.samples for b in blocks])[:-1]
-    assert len(joins) == len(first.episode.extra["segments"]) + 1, "intro, each segment, outro"
+    assert len(joins) == len(first.episode.record.speech.segments) + 1, "intro, each segment, outro"
     for join in joins:
         around = np.abs(audio[join - 220:join + 220].astype(np.int32))
         assert around.max() < 33, f"sound within 5 ms of the join at {join / RATE:.3f} s"  # -60 dBFS
@@ -62,9 +75,9 @@ def test_apps_read_a_constant_bitrate_and_the_exact_duration(built):
 def test_the_loudness_pooled_over_blocks_is_what_a_meter_of_the_whole_file_reads(built):
     _, _, first = built
     loudness, peak = mix.measure(first.folder / first.episode.audio)
-    mastering = first.episode.extra["mastering"]
-    assert abs(mastering["measured"] - loudness) <= 0.15
-    assert abs(mastering["true_peak"] - peak) <= 0.2
+    mastering = first.episode.record.mastering
+    assert abs(mastering.measured - loudness) <= 0.15
+    assert abs(mastering.true_peak - peak) <= 0.2
     assert -16.5 <= loudness <= -15.5 and peak <= -1.0
 
 
@@ -79,19 +92,16 @@ def test_each_chapter_starts_in_silence_just_before_its_speech(built):
         assert before < 30 and after > 300, (row.text, before, after)
 
 
-def test_a_corrected_segment_is_its_only_block_encoded_again_and_the_rest_are_the_same_bytes(built):
-    settings, entry, first = built
+def test_a_corrected_segment_is_its_only_block_encoded_again_and_the_rest_are_the_same_bytes(built, tmp_path):
+    settings, entry, first = _own_copy(built, tmp_path)
     rows = review.read(first.folder)
     find = next(words for r in rows if len(r.text.split()) > 6
                 and sum((words := " ".join(r.text.split()[:3])) in o.text for o in rows) == 1)
     (first.folder / corrections.NAME).write_text(f'[[correction]]\nfind = "{find}"\nsay = "Block by block, {find}"\n')
-    try:
-        again = build.build(entry, settings)
-    finally:
-        (first.folder / corrections.NAME).unlink()
-    before, after = first.episode.extra["blocks"], again.episode.extra["blocks"]
+    again = build.build(entry, settings)
+    before, after = first.episode.record.mastering.blocks, again.episode.record.mastering.blocks
     assert sum(a != b for a, b in zip(before, after)) == 1 and len(before) == len(after)
-    assert again.episode.extra["mastering"]["blocks"] == {"encoded": 1, "reused": len(after) - 1}
+    assert (again.episode.record.mastering.encoded, again.episode.record.mastering.reused) == (1, len(after) - 1)
     # The new MP3 is its blocks' frames, the unchanged ones exactly as the block cache holds them.
     data = (again.folder / again.episode.audio).read_bytes()
     cache = mp3.BlockCache(settings.paths.cache / "blocks")
@@ -125,17 +135,17 @@ def test_gating_leaves_out_silence_and_windows_far_below_the_rest():
     assert mix.integrated([]) == float("-inf")
 
 
-def test_a_damaged_block_is_encoded_again(built):
-    settings, entry, first = built
+def test_a_damaged_block_is_encoded_again(built, tmp_path):
+    settings, entry, first = _own_copy(built, tmp_path)
     cache = mp3.BlockCache(settings.paths.cache / "blocks")
-    key = first.episode.extra["blocks"][3]
+    key = first.episode.record.mastering.blocks[3]
     path = cache.path(key)
     path.write_bytes(path.read_bytes()[:-100])
     assert cache.get(key) is None
-    (first.folder / manifest.NAME).write_text((first.folder / manifest.NAME).read_text().replace('"inputs"', '"was"'))
+    (first.folder / first.episode.script).write_text("edited by hand\n")  # so that the build does not stand
     again = build.build(entry, settings)
-    assert again.episode.extra["mastering"]["blocks"]["encoded"] == 1
-    assert cache.get(key) is not None and again.episode.extra["blocks"] == first.episode.extra["blocks"]
+    assert again.episode.record.mastering.encoded == 1
+    assert cache.get(key) is not None and again.episode.record.mastering.blocks == first.episode.record.mastering.blocks
 
 
 def test_a_wrong_first_gain_is_corrected_by_encoding_the_blocks_again_from_the_speech_cache(built, tmp_path):

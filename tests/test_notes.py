@@ -11,7 +11,7 @@ from lxml import etree
 
 from audio_edition import issue as issue_module
 from audio_edition import notes
-from audio_edition.model import Block, Chapter, Entry, Issue, Item, Section, TimedChapter
+from audio_edition.model import Passage, Chapter, Entry, Issue, Item, Section, TimedChapter
 from conftest import FIXTURES
 
 NEWSLETTER = "Alignment Newsletter"
@@ -238,7 +238,7 @@ def test_control_and_direction_characters_do_not_reach_the_feed():
 def test_an_untitled_item_is_named_by_its_first_words():
     words = "A paragraph that stood alone under a heading, with no title of its own, and then many more words."
     made = Issue(1, "T", "https://example.org/1", datetime(2020, 1, 1),
-                 sections=(Section("News", 1, (Item("", blocks=(Block.paragraph(words),)),)),))
+                 sections=(Section("News", 1, (Item("", passages=(Passage.paragraph(words),)),)),))
     chapters = [TimedChapter(Chapter("News", item=(0, 0)), 61.0, 70.0)]
     li = fragment(notes.show_notes(made, chapters, CREDITS, NEWSLETTER)).find(".//li")
     assert li.text_content() == "01:01 A paragraph that stood alone under a heading, with no title of\u2026"

@@ -1,7 +1,9 @@
 """Notifications against a real HTTP server on 127.0.0.1 and real commands: delivered as documented, never fatal."""
 
+import html
 import json
 import logging
+import re
 import shlex
 import socket
 import sys
@@ -101,8 +103,7 @@ def test_a_server_error_is_reported_once_without_retrying_and_without_the_secret
     hook = receiver(status=500)
     problems = send(Notify(webhook=hook.url), EVENTS[0])
     assert len(problems) == 1
-    assert "HTTP 500" in problems[0]
-    assert f"could not notify http://127.0.0.1:{hook.server.server_port}/…" in problems[0]
+    assert problems[0] == "could not notify the webhook at 127.0.0.1: HTTP 500 Internal Server Error"
     assert "secret-token" not in caplog.text
     assert problems[0] in caplog.text
     assert len(hook.requests) == 1
@@ -224,3 +225,147 @@ def test_the_repository_settings_notify_nobody_and_mistakes_are_named(tmp_path):
     path.write_text("[notify]\nwebhook = 3\n")
     with pytest.raises(SettingsError, match="notify.webhook must be a string"):
         settings.load(path)
+
+
+# --- hostile input: secrets in logs, mentions in chats, links in payloads -----------------------------
+
+SECRET = "T0SECRET/B0SECRET/XXSECRETXX"
+
+
+class RawReceiver:
+    """A TCP server on 127.0.0.1 that answers every connection with the same raw bytes (or none) and closes it."""
+
+    def __init__(self, answer: bytes):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                if self.answer:
+                    conn.sendall(self.answer)
+
+
+def _secret_free(caplog, problems):
+    for record in caplog.records:
+        text = record.getMessage() + (record.exc_text or "") + repr(record.exc_info or "")
+        assert "SECRET" not in text, text
+        assert not any(ord(c) < 32 for c in record.getMessage()), record.getMessage()
+    for problem in problems:
+        assert "SECRET" not in problem, problem
+
+
+@pytest.fixture
+def closed_port():
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return sock.getsockname()[1]
+
+
+def webhook_shapes(port: int, closed: int) -> list[tuple[str, str]]:
+    """(webhook setting, how the logs must name it): every shape a hand-edited edition.toml can take."""
+    host, nohost = "the webhook at 127.0.0.1", "the webhook URL"
+    return [
+        (f"127.0.0.1:{port}/hooks/{SECRET}", nohost),  # no scheme
+        (f"hooks.example.org/services/{SECRET}", nohost),
+        (f"http://127.0.0.1:{port}/hooks/{SECRET} and a space", host),
+        (f"http://127.0.0.1:{port}/hooks/{SECRET}\x01", host),
+        (f"http://127.0.0.1:{port}/hooks/\n{SECRET}", host),
+        (f"http://127.0.0.1:{port}/hooks/\t{SECRET}", host),
+        (f"http://127.0.0.1:{port}/hooks/{SECRET}\u202e", host),
+        (f"http://127.0.0.1:99999/hooks/{SECRET}", host),
+        (f"http://[::1/hooks/{SECRET}", nohost),
+        (f"ftp://127.0.0.1/hooks/{SECRET}", host),
+        (f"//127.0.0.1:{port}/hooks/{SECRET}", host),  # scheme-relative
+        (f"https://hooks:{SECRET.replace('/', '')}@127.0.0.1/x", host),
+        (f"https://{SECRET.replace('/', '')}@127.0.0.1/x", host),
+        (f"http://127.0.0.1:{port}/hooks/{SECRET}?token={SECRET}", host),  # valid: the receiver answers 500
+        (f"http://127.0.0.1:{closed}/hooks/{SECRET}", host),  # refused twice
+    ]
+
+
+def test_only_the_webhooks_host_is_ever_logged_whatever_its_shape(receiver, closed_port, caplog):
+    caplog.set_level(logging.DEBUG)
+    hook = receiver(status=500)
+    for webhook, name in webhook_shapes(hook.server.server_port, closed_port):
+        caplog.clear()
+        problems = send(Notify(webhook=webhook), EVENTS[0])
+        assert len(problems) == 1 and problems[0].startswith(f"could not notify {name}: "), (webhook, problems)
+        _secret_free(caplog, problems)
+    assert [path for path, _, _ in hook.requests] == [f"/hooks/{SECRET}?token={SECRET}"], "invalid URLs are never sent"
+
+
+@pytest.mark.parametrize("answer, said", [
+    (b"HTTP/1.1 500 \x1b]0;/hooks/" + SECRET.encode() + b"\x07\r\nContent-Length: 0\r\n\r\n", "HTTP 500 Internal Server Error"),
+    (b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1/" + SECRET.encode() + b"\r\nContent-Length: 0\r\n\r\n", "HTTP 302 Found (redirects are not followed)"),
+    (b"\x1b[31mnot HTTP at all " + SECRET.encode() + b"\r\n\r\n", "a malformed answer (BadStatusLine)"),
+    (b"", "the connection closed without an answer"),
+])
+def test_what_a_broken_receiver_answers_is_neither_logged_raw_nor_repeated(answer, said, caplog):
+    caplog.set_level(logging.DEBUG)
+    raw = RawReceiver(answer)
+    problems = send(Notify(webhook=f"http://127.0.0.1:{raw.port}/hooks/{SECRET}"), EVENTS[0])
+    assert problems == [f"could not notify the webhook at 127.0.0.1: {said}"]
+    _secret_free(caplog, problems)
+    raw.sock.close()
+
+
+def test_a_command_is_named_by_its_program_only(tmp_path, caplog):
+    command, out = recorder(tmp_path, exit_status=3)
+    problems = send(Notify(command=f"{command} --token={SECRET}"), EVENTS[0])
+    assert problems[0].startswith(f"could not notify with `{sys.executable}`: exit status 3")
+    problems += send(Notify(command=f"notify-send 'unclosed {SECRET}"), EVENTS[0])
+    assert "cannot be split into words" in problems[1]
+    _secret_free(caplog, problems)
+
+
+MENTIONS = "<@U024BE7LH> <!channel> <!here|here> @channel @here @everyone <#C123> <users/all> <https://evil.example|Your bank>"
+MARKDOWN = "[Click](https://evil.example) ![pixel](https://evil.example/p.png) & more"
+
+
+def test_a_title_cannot_mention_anyone_or_hide_a_link_in_a_chat(receiver):
+    hook = receiver()
+    title = f"[AN #9]: {MENTIONS} {MARKDOWN}"
+    assert send(Notify(webhook=hook.url), Event("published", 9, title, "https://example.org/ep?a=1&b=2")) == []
+    got = json.loads(hook.requests[0][2])
+    text = got["text"]
+    assert "<" not in text and ">" not in text, "no Slack or Google Chat control sequence survives"
+    assert not re.search(r"@(channel|here|everyone|U024)", text), "no live @-mention"
+    assert "](" not in text, "no markdown link"
+    assert text.endswith(": https://example.org/ep?a=1&amp;b=2"), "the episode's link stays a link"
+    # Still readable: without the invisible joiners and Slack's escapes it is the title as written.
+    readable = html.unescape(text.replace("\u200d", ""))
+    assert readable == f"Published {title}: https://example.org/ep?a=1&b=2"
+    assert got["title"] == title, "the data field keeps the title as the newsletter wrote it"
+
+
+def test_a_failure_quoting_a_title_mentions_no_one_either(receiver):
+    hook = receiver()
+    send(Notify(webhook=hook.url), Event("failed", 9, error=f"issue #9 ({MENTIONS}) has no summaries"))
+    text = json.loads(hook.requests[0][2])["text"]
+    assert "<" not in text and not re.search(r"@(channel|here|everyone)", text)
+
+
+@pytest.mark.parametrize("event, where", [
+    (Event("published", 9, "T", " JaVaScRiPt:alert(1)"), ""),
+    (Event("published", 9, "T", "//evil.example/x"), ""),
+    (Event("published", 9, "T", "data:text/html,x"), ""),
+    (Event("published", 9, "T", " https://example.org/an-009.mp3 "), "https://example.org/an-009.mp3"),
+    (Event("review", 9, "T", "/srv/podcast/episodes/an-009/an-009.mp3"), "/srv/podcast/episodes/an-009/an-009.mp3"),
+    (Event("review", 9, "T", "//evil.example/an-009.mp3"), ""),
+    (Event("review", 9, "T", "relative/an-009.mp3"), ""),
+])
+def test_only_a_web_address_or_the_review_copy_is_offered_as_where_to_listen(receiver, tmp_path, event, where):
+    hook = receiver()
+    command, out = recorder(tmp_path)
+    assert send(Notify(webhook=hook.url, command=command), event) == []
+    got = json.loads(hook.requests[0][2])
+    assert got["episode_url"] == where
+    assert json.loads(out.read_text())["env"]["AUDIO_EDITION_URL"] == where
+    assert got["text"].endswith(f": {where}") if where else not re.search(r"(?i)javascript|data:|//evil", got["text"])

@@ -1,18 +1,15 @@
 """What the narrator says for a whole issue, held in golden scripts that were read end to end, and how each
 kind of block (list, quote, table, image, opinion) is read aloud."""
 
-import os
 from datetime import datetime, timezone
 
 import numpy as np
 import pytest
 
 from audio_edition import build, feed, issue, script, speak
-from audio_edition.model import Block, BlockKind, Entry, Issue, Item, Opinion, Role, Section
-from conftest import FIXTURES, GOLDEN, REPO, SAMPLE_FEED, SMALL_FEED
+from audio_edition.model import Passage, PassageKind, Entry, Issue, Item, Opinion, Role, Section
+from conftest import FIXTURES, GOLDEN, REPO, SAMPLE_FEED, SMALL_FEED, golden
 
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-"""Set to 1 to rewrite the golden scripts after a deliberate change; then read every changed line."""
 LEXICON = speak.Lexicon.load(REPO / "voices" / "lexicon.toml")
 MARKUPS = FIXTURES / "markups"
 
@@ -54,10 +51,7 @@ CASES = {
 def test_the_script_matches_its_golden_file(settings, name):
     _, written = build.prepare(CASES[name](), settings)
     text = render(written)
-    golden = GOLDEN / f"{name}.script.txt"
-    if UPDATE:
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == golden(GOLDEN / f"{name}.script.txt", text)
 
 
 def test_issue_66_says_the_same_from_its_html_and_its_flattened_text():
@@ -80,45 +74,45 @@ def test_no_golden_script_leaks_markup_symbols_or_digits():
 # --- how each kind of block is read -------------------------------------------------------------
 
 
-def one_item(*blocks: Block, opinions=()) -> Issue:
+def one_item(*blocks: Passage, opinions=()) -> Issue:
     item = Item("A Paper", "https://example.org", "Ada Lovelace", "Rohin", tuple(blocks), tuple(opinions))
     return Issue(7, "Title", "https://example.org", datetime(2019, 7, 3, tzinfo=timezone.utc), (),
                  (Section("Highlights", 1, (item,)),))
 
 
-def segments(*blocks: Block, opinions=()):
+def segments(*blocks: Passage, opinions=()):
     return script.write(one_item(*blocks, opinions=opinions), pauses=script.Pauses(1.6, 1.2, 0.6)).segments[3:-1]
 
 
 def test_a_list_is_read_entry_by_entry_with_a_short_pause_after_each():
-    said = segments(Block(BlockKind.LIST, ("1. First step", "2. Second step;")))
+    said = segments(Passage(PassageKind.LIST, ("1. First step", "2. Second step;")))
     assert [(s.text, s.pause_after) for s in said] == [("1. First step.", 0.3), ("2. Second step;", 1.2)]
 
 
 def test_a_quote_is_introduced_and_closed_in_the_quote_role():
-    [said] = segments(Block(BlockKind.QUOTE, ("We believe it matters",)))
+    [said] = segments(Passage(PassageKind.QUOTE, ("We believe it matters",)))
     assert (said.text, said.role) == ("Quote: We believe it matters. End quote.", Role.QUOTE)
 
 
 def test_a_small_table_is_read_row_by_row_with_its_headers():
-    table = Block(BlockKind.TABLE, ("Model | Accuracy | Size", "GPT-2 | 63% | 1.5B", "BERT | 71% | 340M"))
+    table = Passage(PassageKind.TABLE, ("Model | Accuracy | Size", "GPT-2 | 63% | 1.5B", "BERT | 71% | 340M"))
     said = [s.text for s in segments(table)]
     assert said == ["A table of accuracy and size, by model:", "GPT-2: Accuracy 63%, Size 1.5B.", "BERT: Accuracy 71%, Size 340M."]
 
 
 def test_a_large_table_is_announced_and_left_to_the_newsletter():
     rows = ("Milestone | Years",) + tuple(f"Task {n} | {n}" for n in range(1, 9))
-    [said] = segments(Block(BlockKind.TABLE, rows))
+    [said] = segments(Passage(PassageKind.TABLE, rows))
     assert said.text == "A table of 8 rows is not read out here; it is in the written newsletter."
 
 
 def test_an_image_is_described_by_its_alt_text():
-    [said] = segments(Block(BlockKind.IMAGE, ("A plot of reward over time",)))
+    [said] = segments(Passage(PassageKind.IMAGE, ("A plot of reward over time",)))
     assert said.text == "Image: A plot of reward over time."
 
 
 def test_an_opinion_is_announced_by_the_narrator_and_read_in_the_opinion_role():
-    said = segments(Block.paragraph("A summary."), opinions=[Opinion("Rohin", (Block.paragraph("I like it."),))])
+    said = segments(Passage.paragraph("A summary."), opinions=[Opinion("Rohin", (Passage.paragraph("I like it."),))])
     assert [(s.text, s.role) for s in said] == [
         ("A summary.", Role.NARRATOR), ("Rohin's opinion.", Role.NARRATOR), ("I like it.", Role.OPINION)]
 
@@ -155,7 +149,7 @@ def pitch(samples: np.ndarray, rate: int) -> float:
 
 def test_an_opinion_sounds_like_another_speaker_than_the_summary():
     profile = speak.load_profile(REPO / "voices", "joe")
-    narrator, opinion = profile.voice(Role.NARRATOR), profile.voice(Role.OPINION)
+    narrator, opinion = profile.speaker(Role.NARRATOR), profile.speaker(Role.OPINION)
     assert narrator.identity != opinion.identity
     text = "I think this is a cool and surprising result, and I would like to see it tested on harder problems."
     said = [narrator.speak(text) for _ in range(2)]

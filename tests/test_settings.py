@@ -45,3 +45,12 @@ def test_a_mistake_is_named(tmp_path, toml, message):
 def test_a_missing_settings_file_is_an_error(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         settings.load(tmp_path / "other.toml")
+
+
+def test_fetch_settings_still_named_under_watch_are_read_from_there_with_a_warning(tmp_path, caplog):
+    old = tmp_path / "edition.toml"
+    old.write_text('[watch]\nretries = 1\nbackoff = 0.5\npublish = "review"\n')
+    with caplog.at_level("WARNING"):
+        loaded = settings.load(old)
+    assert (loaded.fetch.retries, loaded.fetch.backoff, loaded.watch.publish) == (1, 0.5, "review")
+    assert "watch.retries is now fetch.retries" in caplog.text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,9 +12,11 @@ from urllib.parse import urldefrag, urlsplit
 from lxml import html
 
 from audio_edition import manifest, site
-from audio_edition.model import Episode
-from audio_edition.publish import Writer, publish
-from conftest import GOLDEN, make_settings
+from audio_edition.model import Cue, Episode
+from audio_edition.files import Writer
+from audio_edition.publish import publish
+from audio_edition.urls import publishable
+from conftest import GOLDEN, golden, make_settings
 
 HOSTILE = "<script>alert('pwned')</script> & <b>bold</b>"
 
@@ -147,12 +148,9 @@ def test_webvtt_cues_become_text_and_paragraphs(tmp_path):
                    "00:02.500 --> 00:00:04.000 align:start\nSecond\nline.\n\n"
                    "3\n01:00:05.000 --> 01:00:06.000\nAfter a pause.\n")
     cues = site.read_webvtt(vtt)
-    assert cues == [site.Cue(1.0, 2.5, "Hello <world>."), site.Cue(2.5, 4.0, "Second line."),
-                    site.Cue(3605.0, 3606.0, "After a pause.")]
+    assert cues == [Cue(1.0, 2.5, "Hello <world>."), Cue(2.5, 4.0, "Second line."), Cue(3605.0, 3606.0, "After a pause.")]
     assert site.paragraphs(cues) == (site.Paragraph(1.0, "Hello <world>. Second line."),
                                      site.Paragraph(3605.0, "After a pause."))
-    assert [site.clock(s) for s in (0, 65.9, 3605)] == ["0:00", "1:05", "1:00:05"]
-    assert [site.duration(s) for s in (42, 918.2, 3900)] == ["42 sec", "15 min", "1 hr 5 min"]
 
 
 def test_the_episode_page_matches_the_golden_file(tmp_path):
@@ -182,8 +180,44 @@ def test_the_episode_page_matches_the_golden_file(tmp_path):
         transcript="transcript.vtt", chapters="chapters.json", duration=100.0, audio_bytes=1000)
     site.render(Writer(settings.paths.public), settings, [episode])
     rendered = (settings.paths.public / "episodes" / "an-042.html").read_text()
-    golden = GOLDEN / "site" / "an-042.html"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(rendered)
-    assert rendered == golden.read_text()
+    assert rendered == golden(GOLDEN / "site" / "an-042.html", rendered)
+
+
+HOSTILE_LINKS = ["javascript:alert(1)", " JaVaScRiPt:alert(2)", "\tjavascript:alert(3)", "data:text/html,<script>x</script>",
+                 "//evil.example/x", "http:/evil.example", "https://user:pw@evil.example/", "vbscript:x", 5]
+
+
+def _hrefs_are_local_or_web(page: html.HtmlElement) -> list[str]:
+    """Every link a page holds is relative to the site, or an http(s) URL the one rule passes."""
+    links = page.xpath("//@href | //@src | //meta[starts-with(@property, 'og:image') or starts-with(@property, 'og:audio')]"
+                       "/@content | //input/@value")
+    for link in links:
+        if urlsplit(link).scheme or link.startswith("//") or link != link.strip():
+            assert publishable(link) == link, link
+    return links
+
+
+def test_no_page_links_anywhere_but_the_web_whatever_the_newsletter_or_settings_say(tmp_path, speech_cache, built_episodes,
+                                                                                   caplog):
+    episodes = tmp_path / "episodes"
+    episodes.mkdir()
+    _copy_episode(built_episodes, episodes, 9, title="Alignment Newsletter #9: ]]></script><script>alert(1)</script>",
+                  link=" JaVaScRiPt:alert(0)")
+    chapters_path = episodes / "an-009" / "chapters.json"
+    chapters = json.loads(chapters_path.read_text())
+    for chapter, url in zip(chapters["chapters"][1:], HOSTILE_LINKS):
+        chapter["url"] = url
+    chapters["chapters"][-1]["url"] = "https://example.org/kept"
+    chapters_path.write_text(json.dumps(chapters))
+    settings = make_settings(tmp_path, speech_cache, **{
+        "site.spotify": "javascript:alert('app')", "site.overcast": "https://overcast.fm/itunes1",
+    })
+    publish(settings)
+    for path in (settings.paths.public / "index.html", settings.paths.public / "episodes" / "an-009.html"):
+        page = _page(path)
+        links = _hrefs_are_local_or_web(page)
+        assert "https://example.org/kept" in links and "https://overcast.fm/itunes1" in links
+        assert not page.xpath("//a[text()='Read the issue']")
+        assert "]]></script><script>alert(1)</script>" in page.xpath("//article")[0].text_content()
+        assert len(page.xpath("//script")) == 1, "only the page's own player.js"
+    assert "site.spotify is not an http or https URL; the page leaves it out" in caplog.text

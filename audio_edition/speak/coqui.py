@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SettingsError, VoiceError
-from .piper import _file_digest
+from ..files import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ CPML = "https://coqui.ai/cpml"
 
 
 @dataclass
-class CoquiVoice:
+class CoquiSpeaker:
     where: str
     model: str | None = None
     """A model-zoo name (tts_models/<language>/<dataset>/<model>), or None for a local checkpoint."""
@@ -50,7 +50,7 @@ class CoquiVoice:
     _identity: str = ""
 
     @staticmethod
-    def from_options(options: dict[str, Any], base: Path, where: str) -> "CoquiVoice":
+    def from_options(options: dict[str, Any], base: Path, where: str) -> "CoquiSpeaker":
         _require_coqui(where)
         options = dict(options)
         unknown = sorted(set(options) - set(SETTINGS))
@@ -61,7 +61,7 @@ class CoquiVoice:
         if "model" not in options and "model_path" not in options:
             raise SettingsError(f"{where}: a coqui voice needs model (a Coqui model-zoo name, like "
                                 "tts_models/en/vctk/vits) or model_path (a local checkpoint)")
-        voice = CoquiVoice(
+        voice = CoquiSpeaker(
             where=where,
             model=_text(options, "model", where),
             model_path=_path(options, "model_path", base),
@@ -323,8 +323,8 @@ def _digest(path: Path) -> str:
     """A checkpoint may be a folder (XTTS): then every file in it counts."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        return hashlib.sha256("".join(f"{p.relative_to(path)}={_file_digest(p)};" for p in files).encode()).hexdigest()[:16]
-    return _file_digest(path)
+        return hashlib.sha256("".join(f"{p.relative_to(path)}={fingerprint(p)};" for p in files).encode()).hexdigest()[:16]
+    return fingerprint(path)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -5,7 +5,8 @@ several sentences at once wants one session for every role, one thread per sente
 arena that does not keep growing. onnxruntime's arena keeps what it has allocated, and sentences of
 every length running side by side leave it fragmented: over a two-hour issue it grows from 0.8 GB
 to 1.5 GB. Giving its free regions back after every run holds it at the size of what is running, at
-a few percent of speed, so that is done only once the process has grown past `MEMORY_HIGH`.
+15% of Piper's speed, so that is done after a long sentence (`LONG_INPUT`), whose hundreds of MB would
+otherwise stay beside the other engine's work, and after any run once the process is past `MEMORY_HIGH`.
 """
 
 from __future__ import annotations
@@ -23,16 +24,23 @@ from ..errors import VoiceError
 
 log = logging.getLogger(__name__)
 
-MEMORY_HIGH = 900 * 2**20
-"""Resident bytes past which a run gives the arena's free regions back when it ends: above what
-speaking the longest sentences needs (about 0.8 GB with the model), below the 1 GB a build may take."""
+MEMORY_HIGH = 700 * 2**20
+"""Resident bytes past which every run gives the arena's free regions back when it ends."""
+
+LONG_INPUT = 400
+"""Phoneme ids (about 2.2 a character) past which a run gives the arena back when it ends, whatever the
+process holds: a sentence that long needs 250 MB or more, which the arena would otherwise keep beside
+whatever runs next (the other engine's sentences, the encoder). On #66's opinions, shrinking after every
+run cost 15% more CPU; after the long ones only, the few percent of a handful of runs."""
 
 
 class Session(onnxruntime.InferenceSession):
-    """An InferenceSession that shrinks its memory arena after a run while the process is above `MEMORY_HIGH`."""
+    """An InferenceSession that shrinks its memory arena after a long run, or after any run while the process
+    is above `MEMORY_HIGH`."""
 
     def run(self, output_names, input_feed, run_options=None):
-        if run_options is None and _resident() > MEMORY_HIGH:
+        long = any(getattr(value, "size", 0) > LONG_INPUT for value in input_feed.values())
+        if run_options is None and (long or _resident() > MEMORY_HIGH):
             run_options = onnxruntime.RunOptions()
             run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         return super().run(output_names, input_feed, run_options)

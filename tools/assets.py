@@ -1,15 +1,16 @@
 """The show's own intro/outro jingle and cover art, generated here so the project ships no third-party media.
 
-Run `python -m audio_edition.assets audio/` to regenerate audio/intro.wav, audio/outro.wav, audio/cover.jpg.
+Run `python tools/assets.py audio/` (`make assets`) to regenerate audio/intro.wav, audio/outro.wav, audio/cover.jpg.
 """
 
 from __future__ import annotations
 
 import sys
-import wave
 from pathlib import Path
 
 import numpy as np
+
+from audio_edition.speak.cache import write_wav
 
 RATE = 44100
 
@@ -39,14 +40,6 @@ def jingle(notes: list[tuple[float, float]], length: float, rate: int = RATE) ->
 
 INTRO = [(0.0, 523.25), (0.25, 659.25), (0.5, 783.99), (0.75, 1046.5), (1.25, 987.77), (1.5, 783.99)]
 OUTRO = [(0.0, 783.99), (0.3, 659.25), (0.6, 523.25), (1.0, 392.0)]
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> None:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((samples * 32767).astype(np.int16).tobytes())
 
 
 def cover(path: Path, title: str = "Alignment Newsletter", subtitle: str = "audio edition", size: int = 3000) -> None:
@@ -80,8 +73,8 @@ def cover(path: Path, title: str = "Alignment Newsletter", subtitle: str = "audi
 def main(folder: str = "audio") -> None:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    write_wav(out / "intro.wav", jingle(INTRO, 4.0))
-    write_wav(out / "outro.wav", jingle(OUTRO, 3.5))
+    write_wav(out / "intro.wav", (jingle(INTRO, 4.0) * 32767).astype(np.int16), RATE)
+    write_wav(out / "outro.wav", (jingle(OUTRO, 3.5) * 32767).astype(np.int16), RATE)
     cover(out / "cover.jpg")
 
 
