@@ -165,3 +165,14 @@ def test_hibari_speaks_alongside_itself_exactly_as_alone(tmp_path):
         assert np.array_equal(one.speech.samples, other.speech.samples)
     stored = json.loads(next((tmp_path / "a").glob("*/*.json")).read_text())
     assert stored["sentence_samples"]
+
+
+def test_restoring_words_from_unclosed_brackets_takes_time_linear_in_the_text():
+    def cost(n: int) -> float:
+        text = "[a](/" * n + "[" * n
+        started = time.process_time()
+        LEXICON.restore(text)
+        return time.process_time() - started
+
+    cost(1000)
+    assert cost(100_000) < 30 * max(cost(10_000), 1e-3), "ten times the text, about ten times the time"

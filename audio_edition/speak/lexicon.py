@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 _SUFFIX = r"(?P<suffix>'s|’s|s'|s|es)?"
 """A plural or possessive after a word keeps its entry: 'Asya's', 'mesa-optimizers'."""
 
-_LINK = re.compile(r"\[([^\[\]]*)\]\(/[^()]*/\)")
-"""A word with its exact phonemes, as hibari (misaki) takes it: [word](/phonemes/)."""
+_LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\(/[^()\n]{1,200}/\)")
+"""A word with its exact phonemes, as hibari (misaki) takes it: [word](/phonemes/). Both parts are bounded, so
+that text full of unclosed brackets costs time linear in its length."""
 
 MISAKI = {
     # eSpeak's two-letter sounds that misaki writes as one letter

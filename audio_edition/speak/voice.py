@@ -145,10 +145,10 @@ def _piper(options: dict[str, Any], base: Path, where: str) -> Speaker:
 
 
 def _hibari(options: dict[str, Any], base: Path, where: str) -> Speaker:
-    try:
-        import hibari  # noqa: F401  (the engine's own package, with its bundled voice)
-    except ImportError:
-        raise VoiceError(f"{where}: the hibari engine needs hibari-tts, which is not installed (pip install hibari-tts)") from None
+    import importlib.util
+
+    if importlib.util.find_spec("hibari") is None:
+        raise VoiceError(f"{where}: the hibari engine needs hibari-tts, which is not installed (pip install hibari-tts)")
     from .hibari import HibariSpeaker
 
     return HibariSpeaker.from_options(options, base, where)
