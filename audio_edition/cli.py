@@ -254,20 +254,20 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
+    from . import manifest
     from .mp3 import BlockCache
-    from .speak import SpeechCache, used_keys
+    from .opus import OpusCache
+    from .speak import SpeechCache
 
     settings = _settings(args)
-    verb = "would delete" if args.dry_run else "deleted"
-    speech, blocks = SpeechCache(settings.paths.cache / "speech"), BlockCache(settings.paths.cache / "blocks")
-    spoken, encoded = used_keys(settings.paths.episodes)
-    removed = speech.prune(spoken, dry_run=args.dry_run)
-    log.info("%s %d cached segments no episode uses; kept %d", verb, removed, len(speech.keys() & spoken))
-    removed = blocks.prune(encoded, dry_run=args.dry_run)
-    log.info("%s %d encoded blocks no episode's MP3 is made of; kept %d", verb, removed, len(blocks.keys() & encoded))
-    from .opus import OpusCache, prune_unused
-    log.info("%s %d Opus blocks no episode uses; kept %d", verb, *prune_unused(
-        OpusCache(settings.paths.cache / "opus"), settings.paths.episodes, dry_run=args.dry_run))
+    verb, folder = ("would delete" if args.dry_run else "deleted"), settings.paths.cache
+    built = [episode.record for _, episode in manifest.all_episodes(settings.paths.episodes)]
+    caches = (("cached segments", SpeechCache(folder / "speech"), {k for r in built for k in r.speech.segments}),
+              ("encoded MP3 blocks", BlockCache(folder / "blocks"), {k for r in built for k in r.mastering.blocks}),
+              ("encoded Opus blocks", OpusCache(folder / "opus"), {k for r in built for k in r.opus.blocks}))
+    for what, cache, used in caches:
+        removed = cache.prune(used, dry_run=args.dry_run)
+        log.info("%s %d %s no built episode uses; kept %d", verb, removed, what, len(cache.keys() & used))
     return 0
 
 

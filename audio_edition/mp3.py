@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import store
-from .files import atomic_write
+from .store import Store
 from .errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -195,44 +193,37 @@ def join(parts: list[tuple[Path, Block]], out: Path) -> int:
 
 @dataclass
 class BlockCache:
-    """Encoded blocks on disk, keyed by everything that shapes them; and what this run did with them."""
+    """Encoded blocks on disk (store.Store), keyed by everything that shapes them; and what this run did with them."""
 
     folder: Path
     reused: int = 0
     encoded: int = 0
 
+    @property
+    def store(self) -> Store:
+        return Store(self.folder, ".mp3")
+
     def path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.mp3"
+        return self.store.path(key)
 
     def get(self, key: str) -> Block | None:
-        """The block's measures if its MP3 is whole (its size as recorded), else None."""
-        path = self.path(key)
+        """The block's measures if its MP3 is whole, else None."""
+        record = self.store.read(key, "MP3 block")
         try:
-            data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            block = Block(int(data["frames"]), int(data["samples_per_frame"]),
-                          tuple(float(m) for m in data["momentary"]), float(data["peak"]), int(data["size"]))
-            if path.stat().st_size != block.size:
-                raise ValueError(f"{path.stat().st_size} bytes where {block.size} were written")
-        except FileNotFoundError:
+            return Block(int(record["frames"]), int(record["samples_per_frame"]),
+                         tuple(float(m) for m in record["momentary"]), float(record["peak"]), int(record["size"]))
+        except (KeyError, TypeError, ValueError):
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring a damaged block %s (%s)", path.name, exc)
-            return None
-        return block
 
     def put(self, key: str, data: bytes, block: Block) -> None:
-        """Measures first, MP3 last: a block counts only once its MP3 is whole."""
-        path = self.path(key)
-        record = {"frames": block.frames, "samples_per_frame": block.samples_per_frame,
-                  "momentary": list(block.momentary), "peak": block.peak, "size": block.size}
-        atomic_write(path.with_suffix(".json"), json.dumps(record).encode(), durable=False)
-        atomic_write(path, data, durable=False)
+        self.store.write(key, {"frames": block.frames, "samples_per_frame": block.samples_per_frame,
+                               "momentary": list(block.momentary), "peak": block.peak}, data)
 
     def keys(self) -> set[str]:
-        return store.keys(self.folder, ".mp3")
+        return self.store.keys()
 
     def prune(self, keep: set[str], dry_run: bool = False) -> int:
-        return store.prune(self.folder, keep, ".mp3", dry_run)
+        return self.store.prune(keep, dry_run)
 
 
 def block_key(*parts: object) -> str:

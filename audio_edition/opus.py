@@ -24,7 +24,6 @@ may be published: the same duration as the MP3 within one frame, and loudness wi
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -38,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import files, store
+from . import files
+from .store import Store
 from .errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -337,44 +337,32 @@ def measure(ffmpeg: str, path: Path) -> tuple[int, float]:
 
 @dataclass
 class OpusCache:
-    """Encoded Opus blocks on disk (<key>.ogg with <key>.json beside it), keyed by the MP3 block and the encoder."""
+    """Encoded Opus blocks on disk (<key>.ogg with <key>.json beside it, store.Store), keyed by the MP3 block and
+    the encoder."""
 
     folder: Path
 
+    @property
+    def store(self) -> Store:
+        return Store(self.folder, ".ogg")
+
     def path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.ogg"
+        return self.store.path(key)
 
     def get(self, key: str) -> Block | None:
-        path = self.path(key)
+        record = self.store.read(key, "Opus block")
         try:
-            data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            block = Block(int(data["packets"]), int(data["pre_skip"]), int(data["length"]), int(data["silent_tail"]))
-            if path.stat().st_size != int(data["size"]):
-                raise ValueError(f"{path.stat().st_size} bytes where {data['size']} were written")
-        except FileNotFoundError:
+            return Block(int(record["packets"]), int(record["pre_skip"]), int(record["length"]),
+                         int(record["silent_tail"]))
+        except (KeyError, TypeError, ValueError):
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring a damaged Opus block %s (%s)", path.name, exc)
-            return None
-        return block
 
     def put(self, key: str, data: bytes, block: Block) -> None:
-        """Measures first, Ogg last: a block counts only once its file is whole."""
-        record = {"packets": block.packets, "pre_skip": block.pre_skip, "length": block.length,
-                  "silent_tail": block.silent_tail, "size": len(data)}
-        files.atomic_write(self.path(key).with_suffix(".json"), json.dumps(record).encode(), durable=False)
-        files.atomic_write(self.path(key), data, durable=False)
+        self.store.write(key, {"packets": block.packets, "pre_skip": block.pre_skip, "length": block.length,
+                               "silent_tail": block.silent_tail}, data)
 
     def keys(self) -> set[str]:
-        return store.keys(self.folder, ".ogg")
+        return self.store.keys()
 
     def prune(self, keep: set[str], dry_run: bool = False) -> int:
-        return store.prune(self.folder, keep, ".ogg", dry_run)
-
-
-def prune_unused(cache: OpusCache, episodes: Path, dry_run: bool = False) -> tuple[int, int]:
-    """Delete the Opus blocks no built episode's rendering is made of: (how many go, how many stay)."""
-    from .manifest import all_episodes
-
-    used = {key for _, episode in all_episodes(episodes) for key in episode.record.opus.blocks}
-    return cache.prune(used, dry_run), len(cache.keys() & used)
+        return self.store.prune(keep, dry_run)

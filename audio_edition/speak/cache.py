@@ -9,7 +9,6 @@ the lexicon: whatever changes the sound changes the key, and nothing else does.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import wave
 from dataclasses import dataclass
@@ -18,9 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .. import store
-from ..files import atomic_write
-from ..manifest import all_episodes
+from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +33,7 @@ class Speech:
 
 @dataclass
 class SpeechCache:
-    """The cache folder and what this run did with it: the counters a build reports."""
+    """The speech cache folder and what this run did with it: the counters a build reports."""
 
     folder: Path
     hits: int = 0
@@ -48,52 +45,53 @@ class SpeechCache:
     pruned: int = 0
     """Entries deleted by `prune`."""
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.wav"
+    @property
+    def store(self) -> Store:
+        return Store(self.folder, ".wav")
 
     def has(self, key: str) -> bool:
         """Whether an entry looks whole, without reading it (and without counting a hit or a miss)."""
-        path = self._path(key)
+        path = self.store.path(key)
         return path.exists() and path.with_suffix(".json").exists()
 
     def get(self, key: str) -> Speech | None:
-        path = self._path(key)
-        meta = path.with_suffix(".json")
-        if not (path.exists() and meta.exists()):
-            self.misses += 1
-            return None
-        try:
-            with wave.open(str(path), "rb") as wav:
-                rate = wav.getframerate()
-                samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
-            lengths = tuple(json.loads(meta.read_text())["sentence_samples"])
-            if sum(lengths) != len(samples):
-                raise ValueError(f"{len(samples)} samples where the sentences add up to {sum(lengths)}")
-        except (OSError, EOFError, wave.Error, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring a damaged cache entry %s (%s)", path.name, exc)
+        record = self.store.read(key, "speech cache entry")
+        speech = _speech(self.store.path(key), record) if record else None
+        if speech is None:
             self.misses += 1
             return None
         self.hits += 1
-        return Speech(samples, rate, lengths)
+        return speech
 
     def put(self, key: str, speech: Speech, text: str) -> None:
-        """Metadata first, audio last: an entry counts only once its WAV is whole."""
-        path = self._path(key)
-        meta = {"sentence_samples": list(speech.sentence_samples), "text": text}
-        atomic_write(path.with_suffix(".json"), json.dumps(meta).encode(), durable=False)
         audio = io.BytesIO()
         write_wav(audio, speech.samples, speech.sample_rate)
-        atomic_write(path, audio.getvalue(), durable=False)
+        self.store.write(key, {"sentence_samples": list(speech.sentence_samples), "text": text}, audio.getvalue())
         self.written += 1
 
     def keys(self) -> set[str]:
-        return store.keys(self.folder, ".wav")
+        return self.store.keys()
 
     def prune(self, keep: set[str], dry_run: bool = False) -> int:
         """Delete every entry not in `keep`, and what interrupted writes left; returns how many entries go."""
-        removed = store.prune(self.folder, keep, ".wav", dry_run)
+        removed = self.store.prune(keep, dry_run)
         self.pruned += 0 if dry_run else removed
         return removed
+
+
+def _speech(path: Path, record: dict) -> Speech | None:
+    """A cache entry's audio, if it holds the samples its record says its sentences took."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            rate = wav.getframerate()
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+        lengths = tuple(int(n) for n in record["sentence_samples"])
+        if sum(lengths) != len(samples):
+            raise ValueError(f"{len(samples)} samples where the sentences add up to {sum(lengths)}")
+    except (OSError, EOFError, wave.Error, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring a damaged speech cache entry %s (%s)", path.name, exc)
+        return None
+    return Speech(samples, rate, lengths)
 
 
 def write_wav(target: Path | BinaryIO, samples: np.ndarray, rate: int) -> None:
@@ -103,13 +101,3 @@ def write_wav(target: Path | BinaryIO, samples: np.ndarray, rate: int) -> None:
         wav.setsampwidth(2)
         wav.setframerate(rate)
         wav.writeframes(np.asarray(samples).astype("<i2").tobytes())
-
-
-def used_keys(episodes: Path) -> tuple[set[str], set[str]]:
-    """What every built episode uses, as its manifest records it: its speech, and the blocks its MP3 is made of."""
-    speech: set[str] = set()
-    blocks: set[str] = set()
-    for _, episode in all_episodes(episodes):
-        speech.update(episode.record.speech.segments)
-        blocks.update(episode.record.mastering.blocks)
-    return speech, blocks
