@@ -193,37 +193,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_script(args: argparse.Namespace) -> int:
+    """Print what the voices will be given, one segment per line, as `review` lists it after a build."""
     from . import speak
-    from .build import prepare
+    from .build import load_voice, prepare
 
     settings = _settings(args)
     _, script = prepare(_entry(args, settings), settings)
-    lexicon = speak.Lexicon.load(settings.paths.voices / "lexicon.toml")
-    for segment in script.segments:
-        print(speak.spoken_text(segment, lexicon))
+    profile, lexicon = load_voice(settings)
+    for item in speak.plan(script, profile, lexicon):
+        print(item.text)
     return 0
 
 
 def cmd_say(args: argparse.Namespace) -> int:
+    """Speak a text through the same normalization, lexicon and voice as an episode (or only print the text the
+    role's voice would be given)."""
     from . import speak
     from .build import load_voice
-    from .model import Role, Segment
+    from .model import Role, Script, Segment
     from .speak.cache import write_wav
 
     settings = _settings(args)
-    segment = Segment("say", args.text, 0, Role(args.role))
-    if args.text_only:
-        lexicon = speak.Lexicon.load(settings.paths.voices / "lexicon.toml")
-        print(speak.spoken_text(segment, lexicon))
-        return 0
     profile, lexicon = load_voice(settings)
-    from .model import Script
-
-    planned = speak.plan(Script(0, "say", (), (segment,)), profile, lexicon)
+    planned = speak.plan(Script(0, "say", (), (Segment("say", args.text, 0, Role(args.role)),)), profile, lexicon)
+    if args.text_only or not planned:
+        print(planned[0].text if planned else "")
+        return 0
     cache = speak.SpeechCache(settings.paths.cache / "speech")
     spoken = next(iter(speak.synthesize(planned, profile, cache)))
     write_wav(Path(args.output), spoken.speech.samples, spoken.speech.sample_rate)
-    print(" ".join(sentence.spoken for sentence in spoken.sentences))
+    print(planned[0].text)
     log.info("wrote %s (%.1f s)", args.output, len(spoken.speech.samples) / spoken.speech.sample_rate)
     return 0
 

@@ -156,11 +156,6 @@ class Lexicon:
         return {word: entry.respell or "as written" for word, entry in self.entries
                 if _render(entry, word, "", phonemes) is None}
 
-    def used_by(self, text: str) -> tuple[tuple[str, Entry], ...]:
-        """The entries that change this text: only they belong in its cache key."""
-        return tuple((w, s) for w, s in self.entries if Lexicon(((w, s),)).apply(text) != text)
-
-    @property
     def digest(self) -> str:
         return hashlib.sha256(repr(self.entries).encode()).hexdigest()[:16]
 
