@@ -8,15 +8,18 @@ the speech cache: hearing one sentence costs no synthesis.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .clock import position
 from .errors import EditionError
 from .model import Script, Timeline
-from .clock import position
+
+log = logging.getLogger(__name__)
 
 NAME = "segments.json"
 

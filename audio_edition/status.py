@@ -6,6 +6,7 @@ and those built, each in one of the states an editor acts on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ from .model import Episode
 from .release import listed_guids
 from .settings import Settings
 from .state import State
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
