@@ -53,6 +53,8 @@ def test_the_index_shows_the_episode_with_player_chapters_and_transcript(publish
     audio = page.xpath("//audio")[0]
     assert (public / audio.get("src")).stat().st_size == episode.audio_bytes
     assert (public / audio.find("track").get("src")).read_text().startswith("WEBVTT")
+    [smaller] = page.xpath("//p[@class='links']/a[text()='Smaller file (Opus)']/@href")
+    assert (public / smaller).stat().st_size == episode.alternate.audio_bytes
     seek = page.xpath("//section[@class='chapters']//a[@data-seek]")
     assert [a.findtext("span[@class='chapter-title']") for a in seek] == [c["title"] for c in chapters]
     assert [float(a.get("data-seek")) for a in seek] == [c["startTime"] for c in chapters]
