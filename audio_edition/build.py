@@ -12,16 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import inputs
 from . import issue as issue_stage
-from . import (art, corrections, manifest, mix, mp3, notes, opus, podcast, review, script as script_stage, speak, tags,
-               timeline)
+from . import art, corrections, manifest, mp3, notes, podcast, review, script as script_stage, tags, timeline
 from .errors import AudioError, IssueError, PublishError
 from .model import (Alternate, BuildRecord, CorrectionsRecord, Entry, Episode, InputsRecord, Issue, MasteringRecord,
                     OpusRecord, Script, SpeechRecord)
 from .progress import track
 from .settings import Settings
 from .urls import publishable
+
+if TYPE_CHECKING:  # imported where an episode is made: a warm rebuild needs neither numpy, pydub nor the voices
+    from . import mix, opus, speak
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ def prepare(entry: Entry, settings: Settings) -> tuple[Issue, Script]:
 
 
 def load_voice(settings: Settings) -> tuple[speak.Profile, speak.Lexicon]:
+    from . import speak
     profile = speak.load_profile(settings.paths.voices, settings.voice.profile)
     lexicon = speak.Lexicon.load(settings.paths.voices / "lexicon.toml")
     return profile, lexicon
@@ -111,7 +116,7 @@ def plan_build(entry: Entry, settings: Settings, approve: bool) -> Plan:
     folder = settings.paths.episodes / manifest.slug(entry.number)
     previous = _previous(folder)
     waiting = not approve and settings.watch.publish == "review" and (previous is None or previous.waiting)
-    return Plan(entry, folder, inputs.digest(entry, settings, mix.ffmpeg()), previous, waiting)
+    return Plan(entry, folder, inputs.digest(entry, settings, mp3.ffmpeg()), previous, waiting)
 
 
 def _stands(done: Built, plan: Plan) -> Built:
@@ -126,13 +131,15 @@ def _stands(done: Built, plan: Plan) -> Built:
 def produce(staging: Path, issue: Issue, script: Script, voice: tuple[speak.Profile, speak.Lexicon], plan: Plan,
             settings: Settings) -> Produced:
     """Speak, master and tag the episode and write each of its files, all into `staging`."""
+    from . import speak
     profile, lexicon = voice
     fixes = corrections.load(plan.folder)
     planned = speak.plan(script, profile, lexicon, fixes)
     fixed = _corrections_record(fixes, planned, plan.folder)
     cache = speak.SpeechCache(settings.paths.cache / "speech")
     audio = staging / f"{manifest.slug(issue.number)}.mp3"
-    mixed = _mix(audio, planned, script, profile, cache, settings, issue.number)
+    alternate = _alternate(settings)
+    mixed = _mix(audio, planned, script, profile, cache, settings, issue.number, alternate)
     log.info("synthesized %d segments, reused %d from the cache; encoded %d blocks, reused %d; "
              "mastered %.1f minutes to %.1f LUFS, %.1f dBTP", cache.misses, cache.hits, mixed.encoded,
              mixed.reused, mixed.timeline.duration / 60, mixed.loudness, mixed.true_peak)
@@ -154,29 +161,41 @@ def produce(staging: Path, issue: Issue, script: Script, voice: tuple[speak.Prof
     for name, text in texts.items():
         (staging / name).write_text(text, encoding="utf-8")
     speech = SpeechRecord(tuple(item.key for item in planned), cache.misses, cache.hits)
-    alternate, made = _opus(staging / f"{manifest.slug(issue.number)}.opus", issue, mixed, settings)
-    files = (audio.name, *texts, *([alternate.audio] if alternate.audio else []))
-    return Produced(mixed, cover, files, speech, fixed, alternate, made)
+    rendering, made = _opus(staging / f"{manifest.slug(issue.number)}.opus", issue, mixed, alternate, settings)
+    files = (audio.name, *texts, *([rendering.audio] if rendering.audio else []))
+    return Produced(mixed, cover, files, speech, fixed, rendering, made)
 
 
-def _opus(out: Path, issue: Issue, mixed: mix.Mixed, settings: Settings) -> tuple[Alternate, OpusRecord]:
-    """The smaller Opus rendering, made from the MP3's blocks and checked against the MP3 by decoding it; left
-    out (with a warning, never failing the build) if it cannot be made or does not match."""
+def _alternate(settings: Settings) -> opus.Coder | None:
+    """What makes the Opus rendering's blocks (None if there is to be none)."""
+    from . import opus
     a = settings.audio
     if not a.opus_bitrate:
+        return None
+    return opus.Coder(mp3.ffmpeg(), opus.Encoding(a.opus_bitrate, a.opus_application),
+                      opus.OpusCache(settings.paths.cache / "opus"))
+
+
+def _opus(out: Path, issue: Issue, mixed: mix.Mixed, coder: opus.Coder | None,
+          settings: Settings) -> tuple[Alternate, OpusRecord]:
+    """The smaller Opus rendering, joined from the Opus blocks the mix made beside the MP3's (and any it still
+    lacks) and checked against the MP3 by decoding it; left out (with a warning, never failing the build) if it
+    cannot be made or does not match."""
+    from . import opus
+    a = settings.audio
+    if coder is None:
         return Alternate(), OpusRecord()
     blocks = mp3.BlockCache(settings.paths.cache / "blocks")
     sources = []
-    for key in mixed.blocks:
+    for key, music in zip(mixed.blocks, mixed.music):
         block = blocks.get(key)
         if block is None:
             return Alternate(), OpusRecord(refused="an MP3 block left the cache during the build")
-        sources.append(opus.Source(key, blocks.path(key), block.samples))
+        sources.append(opus.Source(key, blocks.path(key), block.samples, music))
     details = opus.Details(episode_title(settings, issue), settings.podcast.title, settings.podcast.author,
                            issue.published.date().isoformat(), issue.number)
     try:
-        made = opus.render(sources, a.sample_rate, out, opus.Encoding(a.opus_bitrate, a.opus_application),
-                           opus.OpusCache(settings.paths.cache / "opus"), details, mix.ffmpeg(), settings.speed.threads)
+        made = opus.render(sources, a.sample_rate, out, coder, details, settings.speed.threads)
         opus.verify(made, mixed.timeline.duration, mixed.loudness)
     except AudioError as exc:
         log.warning("the Opus rendering is left out of issue #%d: %s", issue.number, exc)
@@ -191,8 +210,9 @@ def _opus(out: Path, issue: Issue, mixed: mix.Mixed, settings: Settings) -> tupl
 
 
 def _mix(audio: Path, planned: list[speak.Planned], script: Script, profile: speak.Profile, cache: speak.SpeechCache,
-         settings: Settings, number: int) -> mix.Mixed:
+         settings: Settings, number: int, alternate: opus.Coder | None) -> mix.Mixed:
     """The episode's speech, spoken (or read from the cache) as it is mastered and encoded into `audio`."""
+    from . import mix, speak
     todo = [0 if cache.has(item.key) else len(item.text) for item in planned]
     stream = track(speak.synthesize(planned, profile, cache, settings.speed.threads), len(planned), "synthesizing",
                    lambda s: len(s.speech.samples) / s.speech.sample_rate, todo)
@@ -201,7 +221,7 @@ def _mix(audio: Path, planned: list[speak.Planned], script: Script, profile: spe
     gain = mix.expected_gain((e for _, e in manifest.all_episodes(settings.paths.episodes)), number, a.loudness)
     blocks = mp3.BlockCache(settings.paths.cache / "blocks")
     return mix.produce(stream, script.chapters, a.intro, a.outro, audio, mastering, gain, blocks, cache,
-                       settings.speed.threads, speaking=any(todo))
+                       settings.speed.threads, speaking=any(todo), alternate=alternate)
 
 
 def _corrections_record(fixes: corrections.Corrections, planned: list[speak.Planned], folder: Path) -> CorrectionsRecord:

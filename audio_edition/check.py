@@ -451,7 +451,7 @@ def _decode(audio: Path) -> np.ndarray:
     """The MP3 as mono float samples at RATE (ffmpeg)."""
     import subprocess
 
-    from .mix import ffmpeg
+    from .mp3 import ffmpeg
 
     done = subprocess.run([ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(audio), "-ac", "1",
                            "-ar", str(RATE), "-f", "f32le", "-"], capture_output=True)

@@ -12,6 +12,7 @@ transcript and chapters are exact, not estimated.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
 
-from . import mp3
+from . import mp3, opus
 from .files import digest
 from .errors import AudioError
 from .model import Chapter, Cue, Episode, Segment, TimedChapter, Timeline
@@ -48,18 +49,6 @@ Only the starting point; the MP3 is measured and corrected either way."""
 
 TOLERANCE = 0.5
 """How far (LU) the MP3's integrated loudness may be from the target before it is encoded again."""
-
-
-def ffmpeg() -> str:
-    """Debian's ffmpeg when installed, else the one inside the imageio-ffmpeg wheel."""
-    import shutil
-
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 @dataclass(frozen=True)
@@ -85,6 +74,8 @@ class Mixed:
     """1 when the gain guessed in advance was right; more when the MP3 had to be encoded again."""
     blocks: tuple[str, ...]
     """The block keys the MP3 is made of, in order (kept in the manifest, so pruning spares them)."""
+    music: tuple[bool, ...]
+    """Which of `blocks` are the intro's and the outro's music."""
     encoded: int
     """Blocks encoded by this build, in every pass."""
     reused: int
@@ -116,13 +107,14 @@ class Part:
 
 def produce(spoken: Iterable[Spoken], chapters: tuple[Chapter, ...], intro: Path, outro: Path, out: Path,
             mastering: Mastering, gain: float, blocks: mp3.BlockCache, speech: SpeechCache,
-            workers: int = 0, speaking: bool = True) -> Mixed:
-    """Stitch and master into `out`, encoding each block as its speech arrives (or reusing it).
+            workers: int = 0, speaking: bool = True, alternate: opus.Coder | None = None) -> Mixed:
+    """Stitch and master into `out`, encoding each block as its speech arrives (or reusing it), and with each
+    block encoded its Opus block (`alternate`), from the same run's decoded samples.
     `speaking` says that the speech is being synthesized meanwhile: then one block at a time is encoded,
     since the cores are the voice's and one ffmpeg keeps up with it; else `workers` at once."""
     workers = workers if workers > 0 else (os.cpu_count() or 1)
     gain = round(gain, 2)  # as the manifest keeps it, so that the next build asks for the same blocks
-    coder = _Coder(blocks, mastering, workers, 1 if speaking else workers, _files(intro, outro))
+    coder = _Coder(blocks, mastering, workers, 1 if speaking else workers, _files(intro, outro), alternate)
     try:
         parts, measured = coder.stream(_sources(spoken, mastering.sample_rate), gain, 0.0)
         heard, peak = integrated(m for b in measured for m in b.momentary), max(b.peak for b in measured)
@@ -143,7 +135,8 @@ def produce(spoken: Iterable[Spoken], chapters: tuple[Chapter, ...], intro: Path
     keys = [coder.key(part, gain, limit_down) for part in parts]
     mp3.join([(blocks.path(key), block) for key, block in zip(keys, measured)], out)
     timeline = _timeline(parts, measured, chapters, mastering.sample_rate)
-    return Mixed(timeline, gain, round(heard, 2), round(peak, 2), encodes, tuple(keys), coder.encoded, blocks.reused)
+    return Mixed(timeline, gain, round(heard, 2), round(peak, 2), encodes, tuple(keys),
+                 tuple(part.segment is None for part in parts), coder.encoded, blocks.reused)
 
 
 def integrated(momentary: Iterable[float]) -> float:
@@ -184,9 +177,9 @@ class _Coder:
     """Encodes blocks on a few threads (each runs one ffmpeg), or finds them in the block cache."""
 
     def __init__(self, blocks: mp3.BlockCache, mastering: Mastering, workers: int, streaming: int,
-                 files: dict[str, Path]) -> None:
-        self.blocks, self.mastering, self.files = blocks, mastering, files
-        self.ffmpeg = ffmpeg()
+                 files: dict[str, Path], alternate: opus.Coder | None) -> None:
+        self.blocks, self.mastering, self.files, self.alternate = blocks, mastering, files, alternate
+        self.ffmpeg = mp3.ffmpeg()
         stat = os.stat(self.ffmpeg)
         self.identity = f"{self.ffmpeg}:{stat.st_size}:{stat.st_mtime_ns}"
         self.digests = {name: digest(path) for name, path in files.items()}
@@ -248,11 +241,21 @@ class _Coder:
         if samples is None:
             samples = _load(self.files[part.source], part.rate)
         pcm = np.concatenate([samples, np.zeros(part.pause, dtype=np.int16)]).astype("<i2").tobytes()
-        data, block = mp3.encode(self.ffmpeg, pcm, part.rate, self._chain(gain, limit_down),
-                                 self.mastering.sample_rate, self.mastering.bitrate)
-        self.blocks.put(key, data, block)
+        m = self.mastering
+        with self._alongside(key, part) as alongside:
+            encoded = mp3.encode(self.ffmpeg, pcm, part.rate, self._chain(gain, limit_down), m.sample_rate, m.bitrate,
+                                 alongside.branch if alongside else None)
+            if alongside:
+                alongside.keep(encoded.block.samples)
+        self.blocks.put(key, encoded.data, encoded.block)
         self.encoded += 1
-        return block
+        return encoded.block
+
+    def _alongside(self, key: str, part: Part) -> contextlib.AbstractContextManager[opus.Alongside | None]:
+        """The Opus block to make in the block's ffmpeg run, if there is an Opus rendering."""
+        if self.alternate is None:
+            return contextlib.nullcontext()
+        return self.alternate.alongside(key, part.segment is None, self.mastering.sample_rate)
 
     def close(self) -> None:
         for pool in (self.streaming, self.pool):
@@ -287,7 +290,7 @@ def _timeline(parts: list[Part], measured: list[mp3.Block], chapters: tuple[Chap
 
 def _load(path: Path, rate: int) -> np.ndarray:
     """Intro/outro audio in any format pydub reads, as mono int16 at the mix rate."""
-    AudioSegment.converter = ffmpeg()
+    AudioSegment.converter = mp3.ffmpeg()
     try:
         sound = AudioSegment.from_file(path)
     except (OSError, IndexError, Exception) as exc:  # pydub raises CouldntDecodeError and friends
@@ -308,7 +311,7 @@ def _chapters(chapters: tuple[Chapter, ...], starts: dict[int, float], duration:
 def measure(path: Path, true_peak: bool = True, before: str = "") -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) of an audio file, as a listener's player meets it."""
     chain = (before + "," if before else "") + "ebur128=framelog=verbose" + (":peak=true" if true_peak else "")
-    result = subprocess.run([ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path), "-af", chain, "-f", "null", "-"],
+    result = subprocess.run([mp3.ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path), "-af", chain, "-f", "null", "-"],
                             capture_output=True, text=True)
     if result.returncode != 0:
         tail = result.stderr.strip().splitlines()[-1:] or ["no output"]

@@ -12,6 +12,8 @@ constant bitrate) tells players the frame count.
 
 Each block is measured as published, from its own MP3 decoded: the 400 ms loudness of every 100 ms
 (which `mix` pools across blocks to gate the integrated loudness, as BS.1770 does) and its true peak.
+The same run can make another rendering from the block as decoded (a `Branch`: the Opus rendering's
+block), so that no block is decoded twice and no other process starts.
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ LAME's default -q 3."""
 _BITRATES = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
              2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
 _RATES = {1: (44100, 48000, 32000), 2: (22050, 24000, 16000), 2.5: (11025, 12000, 8000)}
+
+
+def ffmpeg() -> str:
+    """Debian's ffmpeg when installed, else the one inside the imageio-ffmpeg wheel."""
+    import shutil
+
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 @dataclass(frozen=True)
@@ -82,22 +96,57 @@ def meter(rate: int) -> str:
             "anullsink;[loudness]ebur128=framelog=info")
 
 
-def encode(ffmpeg: str, pcm: bytes, rate: int, filters: str, out_rate: int, bitrate: int) -> tuple[bytes, Block]:
-    """Master, encode and measure one block of 16-bit mono PCM at `rate`: its MP3 frames and their measures."""
+@dataclass(frozen=True)
+class Branch:
+    """Another rendering of a block, made in the ffmpeg run that encodes and measures it, from the block as a
+    player decodes its MP3 (the encoder's delay in front, as the MP3's times have it; silence after its last
+    frame, for as long as the filters pad it)."""
+
+    filters: str
+    """One chain of filters from the decoded block (float samples at the MP3's rate) to what the outputs take."""
+    outputs: tuple[tuple[str, ...], ...]
+    """Each output's options, its file last; each takes the chain's result."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One block as encoded: its MP3 frames, their measures, and what ffmpeg said (a branch's filters may report)."""
+
+    data: bytes
+    block: Block
+    report: str
+
+
+def encode(ffmpeg: str, pcm: bytes, rate: int, filters: str, out_rate: int, bitrate: int,
+           branch: Branch | None = None) -> Encoded:
+    """Master, encode and measure one block of 16-bit mono PCM at `rate` (and make `branch` from it as decoded)."""
     source = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
     output = ["-map", "0:a", "-af", filters, "-ar", str(out_rate), "-ac", "1", "-c:a", "libmp3lame",
               "-b:a", f"{bitrate}k", "-compression_level", LAME_QUALITY, "-map_metadata", "-1",
               "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "pipe:1"]
     if decodes_its_output(ffmpeg):
-        loopback = ["-dec", "0:0", "-filter_complex", f"[dec:0]{meter(out_rate)}[m]", "-map", "[m]", "-f", "null", "-"]
-        done = _run([*source, *output, *loopback], pcm, "encoding")
+        # The loopback decoder leaves out the encoder's delay, which a player of the file decodes as silence.
+        done = _run([*source, *output, "-dec", "0:0", *_measuring("[dec:0]", out_rate, branch, f"adelay={PRIMING}S,")],
+                    pcm, "encoding")
         data, report = done.stdout, done.stderr
     else:  # before ffmpeg 7.1: a second ffmpeg decodes what the first encoded
         data = _run([*source, *output], pcm, "encoding").stdout
-        report = _run([ffmpeg, "-hide_banner", "-nostdin", "-f", "mp3", "-i", "pipe:0", "-af", meter(out_rate),
-                       "-f", "null", "-"], data, "measuring").stderr
+        report = _run([ffmpeg, "-hide_banner", "-nostdin", "-f", "mp3", "-i", "pipe:0",
+                       *_measuring("[0:a]", out_rate, branch, "")], data, "measuring").stderr
     frames, samples_per_frame = count_frames(data)
-    return data, Block(frames, samples_per_frame, _momentary(report), _peak(report), len(data))
+    return Encoded(data, Block(frames, samples_per_frame, _momentary(report), _peak(report), len(data)), report)
+
+
+def _measuring(decoded: str, rate: int, branch: Branch | None, delay: str) -> list[str]:
+    """The options that meter the decoded block (`decoded`, a filter graph input) and make `branch` from it."""
+    if branch is None:
+        return ["-filter_complex", f"{decoded}{meter(rate)}[m]", "-map", "[m]", "-f", "null", "-"]
+    count = len(branch.outputs)
+    labels = [f"[branch{n}]" for n in range(count)]
+    split = f",asplit={count}" if count > 1 else ""
+    graph = f"{decoded}aformat=fltp,asplit[a][b];[a]{meter(rate)}[m];[b]{delay}{branch.filters}{split}{''.join(labels)}"
+    maps = [option for label, output in zip(labels, branch.outputs) for option in ("-map", label, *output)]
+    return ["-filter_complex", graph, "-map", "[m]", "-f", "null", "-", *maps]
 
 
 def _run(command: list[str], data: bytes, doing: str) -> subprocess.CompletedProcess:
@@ -193,11 +242,10 @@ def join(parts: list[tuple[Path, Block]], out: Path) -> int:
 
 @dataclass
 class BlockCache:
-    """Encoded blocks on disk (store.Store), keyed by everything that shapes them; and what this run did with them."""
+    """Encoded blocks on disk (store.Store), keyed by everything that shapes them; and how many this run reused."""
 
     folder: Path
     reused: int = 0
-    encoded: int = 0
 
     @property
     def store(self) -> Store:

@@ -17,27 +17,33 @@ declares the pre-skip once, every page's granule position counts the 48 kHz samp
 last packet, and the last page's granule trims the stream to the MP3's length exactly.
 
 A block's packets depend only on the MP3 block and the encoder settings, never on where it lands: moving
-a block (an edit before it changed length) reuses it. `verify` decodes the whole file with ffmpeg before it
-may be published: the same duration as the MP3 within one frame, and loudness within 1 LU.
+a block (an edit before it changed length) reuses it. Each is made in the same ffmpeg run that encodes and
+meters its MP3 block (`Coder.alongside`, an mp3.Branch), from the samples that run decodes anyway, while the
+voices are still speaking; only a block whose MP3 block came from the cache without it is made from the MP3
+block's file (`Coder.block`). `verify` checks the whole file, decoded once by ffmpeg, before it may be
+published: the same duration as the MP3 within one frame, and loudness within 1 LU.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import struct
 import subprocess
+import tempfile
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
-from . import files
+from . import files, mp3
 from .store import Store
 from .errors import AudioError
 
@@ -51,6 +57,16 @@ SILENCE = 33
 """A 16-bit sample at most this large (-60 dBFS) counts as silence where a join may drop it."""
 TYPE = "audio/ogg"
 CODECS = "opus"
+COMPLEXITY = {"voip": 0, "audio": 10}
+"""libopus's complexity (0-10, ffmpeg's -compression_level) for each application, chosen by measurement on #66
+(17 minutes at 32 kbps; DNSMOS as `audio-edition check` rates the MP3: 3.32 overall, 4.08 P.808). 'voip'
+codes speech in hybrid mode (SILK below 8 kHz, CELT above) at every complexity: at 0 its encoder takes 4.8 CPU
+seconds and rates 3.33 / 3.98, the same as 'audio' at 10 (11.8 s, 3.33 / 4.00; 'voip' at 2: 7.4 s, 3.34 / 3.98).
+'audio' below 7 leaves out its speech analysis and codes speech in CELT alone: 36.5 kbps for 32 asked (at 0:
+31 kbps, but 3.25 / 3.95), so 'audio' keeps 10."""
+MUSIC = "audio"
+"""The application of the intro's and outro's blocks, whatever the speech's: 'voip' codes music less faithfully
+(log-spectral distance from the MP3 over the intro 2.3 dB, against 1.0 dB with 'audio'), and they are seconds long."""
 _BIT_REVERSED = bytes(int(f"{n:08b}"[::-1], 2) for n in range(256))
 
 
@@ -60,8 +76,8 @@ class Encoding:
 
     bitrate: int = 32
     """kbps, variable; 24 to 32 keeps speech clear at a third of the MP3's size."""
-    application: str = "audio"
-    """libopus's tuning: 'audio' (faithful, music included) or 'voip' (speech intelligibility)."""
+    application: str = "voip"
+    """libopus's tuning for speech: 'voip' (speech intelligibility) or 'audio' (faithful, music included)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,8 @@ class Source:
     key: str
     path: Path
     samples: int
+    music: bool = False
+    """Whether it is the intro or the outro (encoded for music: MUSIC)."""
 
 
 @dataclass(frozen=True)
@@ -122,17 +140,16 @@ class Rendered:
         return round(self.size * 8 / self.duration) if self.samples else 0
 
 
-def render(sources: list[Source], mp3_rate: int, out: Path, encoding: Encoding, cache: "OpusCache",
-           details: Details, ffmpeg: str, workers: int = 0) -> Rendered:
-    """Encode (or reuse) every block, join them into `out` at the MP3's times, and decode it back to measure it."""
+def render(sources: list[Source], mp3_rate: int, out: Path, coder: "Coder", details: Details,
+           workers: int = 0) -> Rendered:
+    """Find (or make) every block, join them into `out` at the MP3's times, and decode it once to measure it."""
     if not sources:
         raise AudioError("nothing to render in Opus: the episode has no blocks")
-    coder = _Coder(ffmpeg, encoding, cache)
     with ThreadPoolExecutor(workers if workers > 0 else (os.cpu_count() or 1), thread_name_prefix="opus") as pool:
         blocks = list(pool.map(coder.block, sources))
     starts = placement([source.samples for source in sources], mp3_rate)
-    shift = join([cache.path(coder.key(s)) for s in sources], blocks, starts, out, details)
-    samples, loudness = measure(ffmpeg, out)
+    shift = join([coder.cache.path(coder.key(s)) for s in sources], blocks, starts, out, details)
+    samples, loudness = measure(coder.ffmpeg, out)
     return Rendered(out, out.stat().st_size, samples, loudness, tuple(coder.key(s) for s in sources),
                     coder.encoded, coder.reused, shift)
 
@@ -153,36 +170,102 @@ def placement(lengths: list[int], mp3_rate: int) -> list[int]:
     return [(int(p) * RATE * 2 + mp3_rate) // (2 * mp3_rate) for p in positions]  # rounded, in integers
 
 
-class _Coder:
-    """Finds each block in the cache or encodes it; counts which."""
+class Coder:
+    """Finds each Opus block in the cache or makes it from its MP3 block: in the ffmpeg run that encodes the MP3
+    block (`alongside`), or from the MP3 block's file (`block`); counts which."""
 
     def __init__(self, ffmpeg: str, encoding: Encoding, cache: "OpusCache") -> None:
         self.ffmpeg, self.encoding, self.cache = ffmpeg, encoding, cache
         stat = os.stat(ffmpeg)
         self.identity = f"{ffmpeg}:{stat.st_size}:{stat.st_mtime_ns}"
         self.encoded = self.reused = 0
+        self.made: set[str] = set()
+        """The blocks this coder made (counted once, as encoded, however often they are asked for)."""
         self._counting = threading.Lock()
 
     def key(self, source: Source) -> str:
-        e = self.encoding
-        parts = ("opus block 1", source.key, e.bitrate, e.application, FRAME, SILENCE, self.identity)
+        return self.key_of(source.key, source.music)
+
+    def key_of(self, mp3_key: str, music: bool) -> str:
+        """An Opus block's cache key: its MP3 block's and the encoder's settings for it."""
+        e, application = self.encoding, self._application(music)
+        parts = ("opus block 2", mp3_key, e.bitrate, application, COMPLEXITY[application], FRAME, SILENCE,
+                 self.identity)
         return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
 
     def block(self, source: Source) -> Block:
+        """The block from the cache, else made from the MP3 block's file (decoded, resampled, encoded)."""
         key = self.key(source)
         found = self.cache.get(key)
         if found:
-            with self._counting:
-                self.reused += 1
+            self._count(reused=0 if key in self.made else 1)
             return found
         sound = _decode(self.ffmpeg, source.path)
-        data = _encode(self.ffmpeg, np.concatenate([sound, np.zeros(FRAME, dtype=np.int16)]), self.encoding)
+        padded = np.concatenate([sound, np.zeros(FRAME, dtype=np.int16)])
+        command = [self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", str(RATE),
+                   "-ac", "1", "-i", "pipe:0", *self._options(source.music), "pipe:1"]
+        data = _run(command, padded.tobytes(), "encoding").stdout
+        return self._keep(key, data, sound)
+
+    @contextlib.contextmanager
+    def alongside(self, mp3_key: str, music: bool, mp3_rate: int) -> Iterator["Alongside"]:
+        """What the encoding of an MP3 block needs to make its Opus block in the same run (mp3.encode's branch,
+        None if the cache has the Opus block); `Alongside.keep` stores what it made."""
+        key = self.key_of(mp3_key, music)
+        if self.cache.get(key):
+            yield Alongside(self, key, None, Path(), mp3_rate)
+            return
+        self.cache.folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.cache.folder, prefix=".alongside-") as tmp:
+            ogg, pcm = Path(tmp) / "block.ogg", Path(tmp) / "block.pcm"
+            # Enough silence after the MP3's last frame (at most one MP3 frame away) for one Opus frame more.
+            filters = f"apad=pad_len={mp3_rate // 20},aresample={RATE},aformat=s16"
+            branch = mp3.Branch(filters, ((*self._options(music), str(ogg)), ("-f", "s16le", str(pcm))))
+            yield Alongside(self, key, branch, Path(tmp), mp3_rate)
+
+    def _keep(self, key: str, data: bytes, sound: np.ndarray) -> Block:
+        """Store an encoded block, made from `sound` (its MP3 block decoded at 48 kHz) and a frame of silence."""
         head, packets = read_ogg(data)
         block = Block(len(packets), pre_skip(head), len(sound), _silent_tail(sound))
         self.cache.put(key, data, block)
         with self._counting:
-            self.encoded += 1
+            self.made.add(key)
+        self._count(encoded=1)
         return block
+
+    def _count(self, encoded: int = 0, reused: int = 0) -> None:
+        with self._counting:
+            self.encoded += encoded
+            self.reused += reused
+
+    def _application(self, music: bool) -> str:
+        return MUSIC if music else self.encoding.application
+
+    def _options(self, music: bool) -> list[str]:
+        """libopus's options for a block, up to its output file."""
+        application = self._application(music)
+        return ["-c:a", "libopus", "-b:a", f"{self.encoding.bitrate}k", "-vbr", "on", "-application", application,
+                "-compression_level", str(COMPLEXITY[application]), "-frame_duration", "20", "-map_metadata", "-1",
+                "-f", "ogg"]
+
+
+@dataclass(frozen=True)
+class Alongside:
+    """One Opus block being made in its MP3 block's ffmpeg run (`branch`, None if the cache already has it)."""
+
+    coder: Coder
+    key: str
+    branch: mp3.Branch | None
+    folder: Path
+    mp3_rate: int
+
+    def keep(self, mp3_samples: int) -> None:
+        """Store the Opus block the run made, once the MP3 block (`mp3_samples` long, as decoded) is encoded."""
+        if self.branch is None:
+            return
+        length = -(-mp3_samples * RATE // self.mp3_rate)  # as many samples as the resampler makes of the MP3 block
+        sound = np.fromfile(self.folder / "block.pcm", dtype="<i2")[:length]
+        self.coder._keep(self.key, (self.folder / "block.ogg").read_bytes(), sound)
 
 
 def _decode(ffmpeg: str, mp3: Path) -> np.ndarray:
@@ -190,14 +273,6 @@ def _decode(ffmpeg: str, mp3: Path) -> np.ndarray:
     done = _run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "mp3", "-i", str(mp3),
                  "-af", f"aresample={RATE}", "-ac", "1", "-f", "s16le", "pipe:1"], b"", "decoding")
     return np.frombuffer(done.stdout, dtype="<i2")
-
-
-def _encode(ffmpeg: str, sound: np.ndarray, encoding: Encoding) -> bytes:
-    command = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
-               "-i", "pipe:0", "-c:a", "libopus", "-b:a", f"{encoding.bitrate}k", "-vbr", "on",
-               "-application", encoding.application, "-frame_duration", "20", "-map_metadata", "-1", "-f", "ogg",
-               "pipe:1"]
-    return _run(command, sound.astype("<i2").tobytes(), "encoding").stdout
 
 
 def _run(command: list[str], data: bytes, doing: str) -> subprocess.CompletedProcess:
@@ -318,18 +393,19 @@ def _comments(details: Details) -> bytes:
 
 
 def measure(ffmpeg: str, path: Path) -> tuple[int, float]:
-    """Samples (48 kHz) and integrated loudness (LUFS) of an Opus file, as ffmpeg decodes it."""
-    chain = "ebur128=framelog=verbose,astats=measure_overall=Number_of_samples:measure_perchannel=none"
-    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(path), "-af", chain, "-f", "null", "-"],
-                          capture_output=True, text=True)
+    """Samples (48 kHz) and integrated loudness (LUFS) of an Opus file, as ffmpeg decodes it: one decode, metered
+    by ebur128; its length is where the decoded audio ends, which ffmpeg's progress report gives in microseconds
+    (a 48 kHz sample is 20.8 of them). Counting the samples with astats instead costs a third more."""
+    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-i", str(path),
+                           "-af", "ebur128=framelog=verbose", "-f", "null", "-"], capture_output=True, text=True)
     if done.returncode != 0:
         said = done.stderr.strip().splitlines()[-1:] or ["no output"]
         raise AudioError(f"ffmpeg cannot decode the Opus rendering: {said[0]}")
-    samples = re.findall(r"Number of samples:\s*(\d+)", done.stderr)
+    ends = re.findall(r"^out_time_us=(\d+)$", done.stdout, re.M)
     loudness = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", done.stderr)
-    if not samples or not loudness:
+    if not ends or not loudness:
         raise AudioError("ffmpeg did not report the length and loudness of the Opus rendering")
-    return int(samples[-1]), float(loudness[-1])
+    return round(int(ends[-1]) * RATE / 1_000_000), float(loudness[-1])
 
 
 # --- the cache -------------------------------------------------------------------------------------

@@ -82,8 +82,9 @@ class Audio:
     opus_bitrate: int = 32
     """kbps of the Opus rendering offered beside the MP3 for slow connections (podcast:alternateEnclosure);
     24 to 32 keeps speech clear; 0 makes none."""
-    opus_application: str = "audio"
-    """libopus's tuning for it: "audio" (faithful, music included) or "voip" (favours speech intelligibility)."""
+    opus_application: str = "voip"
+    """libopus's tuning for its speech: "voip" (favours speech intelligibility) or "audio" (faithful, music
+    included); the intro and outro are always encoded as music (see opus.COMPLEXITY)."""
 
     def __post_init__(self) -> None:
         if self.opus_application not in ("audio", "voip"):

@@ -140,26 +140,10 @@ def test_the_identity_follows_engine_settings_and_model_file(models, tmp_path):
     assert narrator(coqui_profile(tmp_path / "5", checkpoint)).identity != base
 
 
-def test_long_text_is_cut_at_clauses_never_inside_a_word():
-    from audio_edition.speak.coqui import split_text
-
-    text = ("XTTS takes about two hundred and fifty characters at a time, so a long sentence from the newsletter, "
-            "which may run on for a while; with clauses, asides (like this one) and lists of papers, authors "
-            "and results, must be cut into pieces that the model accepts without cutting any word in two")
-    chunks = split_text(text, 60)
-    assert len(chunks) > 3
-    assert all(len(chunk) <= 60 for chunk in chunks)
-    assert " ".join(chunks) == text  # nothing lost, no word split
-    assert chunks[0] == "XTTS takes about two hundred and fifty characters at a time,"
-    assert sum(chunk.endswith((",", ";")) for chunk in chunks) >= 3  # clause boundaries are preferred
-    assert split_text("Short enough.", 250) == ["Short enough."]
-    assert split_text("A sentence of any length for a model without a limit.", None) == [
-        "A sentence of any length for a model without a limit."]
-
-
 @needs_coqui
 def test_a_long_sentence_is_spoken_in_pieces_the_model_accepts(models, tmp_path):
-    from audio_edition.speak.coqui import CLAUSE_PAUSE, split_text
+    from audio_edition.speak.coqui import CLAUSE_PAUSE
+    from audio_edition.speak.plan import split_text
 
     voice = narrator(coqui_profile(tmp_path, models["solo"], max_chars=40))
     audio = voice.speak(SENTENCE)

@@ -156,7 +156,7 @@ def _sample_issue(settings):
 
 def _ffmpeg_chapters(path) -> list[tuple[int, str]]:
     """(start in ms, title) of each chapter as libavformat reads the MP3 (the reader behind ffprobe)."""
-    out = subprocess.run([mix.ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+    out = subprocess.run([mp3.ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
                          capture_output=True, text=True, check=True).stdout
     chapters = []
     for block in out.split("[CHAPTER]")[1:]:
@@ -243,7 +243,7 @@ def test_chapter_links_are_web_addresses_only_and_a_huge_title_keeps_its_chapter
     from audio_edition.model import Chapter, TimedChapter, Timeline
 
     audio = tmp_path / "silence.mp3"
-    subprocess.run([mix.ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "9",
+    subprocess.run([mp3.ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "9",
                     "-b:a", "64k", str(audio)], check=True)
     hostile = ["javascript:alert(1)", " JaVaScRiPt:alert(2)", "\tjavascript:alert(3)", "data:text/html,x",
                "//evil.example/x", "http:/evil.example", "https://user:pw@evil.example/"]

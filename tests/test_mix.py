@@ -41,7 +41,7 @@ def _own_copy(built, tmp_path):
 
 
 def _decoded(path) -> np.ndarray:
-    done = subprocess.run([mix.ffmpeg(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(RATE),
+    done = subprocess.run([mp3.ffmpeg(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(RATE),
                            "pipe:1"], capture_output=True, check=True)
     assert done.stderr == b"", done.stderr.decode()
     return np.frombuffer(done.stdout, dtype=np.int16)

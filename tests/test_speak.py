@@ -9,6 +9,7 @@ import pytest
 from audio_edition import speak
 from audio_edition.errors import SettingsError, VoiceError
 from audio_edition.model import Role, Script, Segment
+from audio_edition.speak.plan import split_text
 from audio_edition.speak.voice import load_profile
 
 from conftest import REPO
@@ -140,3 +141,47 @@ def test_a_credit_without_a_voice_is_one_line(tmp_path):
     (tmp_path / "bad.toml").write_text('[[credits]]\nlicence = "CC0"\n[narrator]\nengine = "hibari"\n')
     with pytest.raises(SettingsError, match=r"each \[\[credits\]\] table needs voice"):
         load_profile(tmp_path, "bad")
+
+
+def test_long_text_is_cut_at_clauses_never_inside_a_word():
+    text = ("XTTS takes about two hundred and fifty characters at a time, so a long sentence from the newsletter, "
+            "which may run on for a while; with clauses, asides (like this one) and lists of papers, authors "
+            "and results, must be cut into pieces that the model accepts without cutting any word in two")
+    chunks = split_text(text, 60)
+    assert len(chunks) > 3
+    assert all(len(chunk) <= 60 for chunk in chunks)
+    assert " ".join(chunks) == text  # nothing lost, no word split
+    assert chunks[0] == "XTTS takes about two hundred and fifty characters at a time,"
+    assert sum(chunk.endswith((",", ";")) for chunk in chunks) >= 3  # clause boundaries are preferred
+    assert split_text("Short enough.", 250) == ["Short enough."]
+    assert split_text("A sentence of any length for a model without a limit.", None) == [
+        "A sentence of any length for a model without a limit."]
+
+
+def test_a_clause_too_long_is_cut_before_a_word_that_starts_a_clause_or_a_phrase():
+    sentence = ("I do, however, believe that the single step cooperate-defect game which they use to come up with their "
+                "factors seems like a very simple model for what will be a very complex system of interactions.")
+    assert split_text(sentence, 100) == [
+        "I do, however, believe that the single step cooperate-defect game",
+        "which they use to come up with their factors seems like a very simple model",
+        "for what will be a very complex system of interactions."]
+    assert split_text("a " * 10 + "x" * 50 + " b", 20) == ["a a a a a a a a a a", "x" * 50, "b"]  # a word stays whole
+
+
+def test_piper_speaks_a_long_sentence_in_parts_and_synthesis_counts_the_longest(profile):
+    """Piper's working memory grows with what one inference speaks: a long opinion is spoken in parts of at most
+    MAX_CHARS characters, and the memory budget counts the longest part, not the sentence."""
+    from audio_edition.speak import piper
+    from audio_edition.speak.synthesis import _inference_length
+
+    speaker = profile.speaker(Role.OPINION)
+    sentence = ("Since this understanding is especially important for safety relevant research, where exploratory "
+                "research seems more problematic by default, I am excited for a push in this direction and hope "
+                "that future work will look at how robust the findings are to changes in the setting.")
+    parts = speaker.clauses(sentence)
+    assert len(parts) > 1 and " ".join(parts) == sentence and max(map(len, parts)) <= piper.MAX_CHARS
+    assert _inference_length(speaker, sentence) == max(map(len, parts)) < len(sentence)
+    heart = load_profile(REPO / "voices", "heart-and-joe").speaker(Role.NARRATOR)
+    assert _inference_length(heart, sentence) == len(sentence)  # hibari takes it whole
+    audio = speaker.speak(sentence)
+    assert len(audio) / speaker.sample_rate > 12  # all of it is said: about 15 s at Joe's pace

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import SettingsError, VoiceError
 from ..files import fingerprint
+from .plan import split_text
 
 log = logging.getLogger(__name__)
 
@@ -232,46 +233,6 @@ class CoquiSpeaker:
         else:
             raise SettingsError(f"{self.where}: Coqui model {self.model or self.model_path} "
                                 f"({synthesizer.tts_config.model}) has no speed control; remove speed")
-
-
-def split_text(text: str, limit: int | None) -> list[str]:
-    """Pieces of at most `limit` characters, cut at clause boundaries if possible, else between words."""
-    text = " ".join(text.split())
-    if not text:
-        return []
-    if limit is None or len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    current = ""
-    for piece in _pieces(text, limit):
-        joined = f"{current} {piece}" if current else piece
-        if len(joined) <= limit or not current:
-            current = joined
-        else:
-            chunks.append(current)
-            current = piece
-    return chunks + [current]
-
-
-_CLAUSE = re.compile(r"(?<=[,;:\u2014\u2013)])\s+|(?<=\s-)\s+|\s+(?=\()")
-
-
-def _pieces(text: str, limit: int):
-    """Clauses, and a clause too long on its own as runs of whole words."""
-    for clause in _CLAUSE.split(text):
-        if len(clause) <= limit:
-            yield clause
-            continue
-        run = ""
-        for word in clause.split(" "):
-            joined = f"{run} {word}" if run else word
-            if len(joined) <= limit or not run:
-                run = joined
-            else:
-                yield run
-                run = word
-        if run:
-            yield run
 
 
 def _model_limit(model: Any, language: str | None) -> int | None:

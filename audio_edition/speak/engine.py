@@ -27,11 +27,12 @@ log = logging.getLogger(__name__)
 MEMORY_HIGH = 700 * 2**20
 """Resident bytes past which every run gives the arena's free regions back when it ends."""
 
-LONG_INPUT = 400
-"""Phoneme ids (about 2.2 a character) past which a run gives the arena back when it ends, whatever the
-process holds: a sentence that long needs 250 MB or more, which the arena would otherwise keep beside
-whatever runs next (the other engine's sentences, the encoder). On #66's opinions, shrinking after every
-run cost 15% more CPU; after the long ones only, the few percent of a handful of runs."""
+LONG_INPUT = 250
+"""Phoneme ids (about 2.2 a character, so a part of about 110 characters or more: see piper.MAX_CHARS) past
+which a run gives the arena back when it ends, whatever the process holds: the 150 to 200 MB such a part
+needs would otherwise stay beside whatever runs next (the other engine's sentences, the encoder). On #66's
+opinions, shrinking after every run cost 15% more CPU; after the long ones only, the few percent of a handful
+of runs."""
 
 
 class Session(onnxruntime.InferenceSession):

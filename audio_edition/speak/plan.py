@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from .. import corrections as corrections_stage
 from ..corrections import Corrections
@@ -96,3 +98,61 @@ def _correct(said: tuple[Sentence, ...], corrections: Corrections) -> tuple[tupl
         return said, used
     kept = {sentence.spoken: sentence.written for sentence in said}
     return tuple(Sentence(kept.get(spoken, spoken), spoken) for spoken in sentences(text)), used
+
+
+def split_text(text: str, limit: int | None) -> list[str]:
+    """Pieces of at most `limit` characters for an engine that speaks a long sentence in parts (Coqui's
+    `max_chars`, Piper's MAX_CHARS), each as long as it may be: cut at clause boundaries (after a comma,
+    semicolon, colon or dash) if possible, else before a word that starts a clause, else between words."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    if limit is None or len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for piece in _pieces(text, limit):
+        joined = f"{current} {piece}" if current else piece
+        if len(joined) <= limit or not current:
+            current = joined
+        else:
+            chunks.append(current)
+            current = piece
+    return chunks + [current]
+
+
+_CLAUSE = re.compile(r"(?<=[,;:\u2014\u2013)])\s+|(?<=\s-)\s+|\s+(?=\()")
+_BEFORE = (frozenset("and but or nor yet because since although though while whereas which who whom whose that what "
+                     "where when whether how why if unless until rather".split()),
+           frozenset("for with from into about over through without between against after before during by "
+                     "to of in on at than like".split()))
+"""Words before which a clause too long to speak at once is cut (`_cut`), best first: those that start a clause,
+then those that start a phrase."""
+
+
+def _pieces(text: str, limit: int) -> Iterator[str]:
+    """Clauses, and a clause too long on its own in parts (`_cut`)."""
+    for clause in _CLAUSE.split(text):
+        while len(clause) > limit:
+            cut = _cut(clause, limit)
+            yield clause[:cut]
+            clause = clause[cut + 1:]
+        if clause:
+            yield clause
+
+
+def _cut(clause: str, limit: int) -> int:
+    """Where a clause longer than `limit` is cut (a space's index): before the last word within the limit that
+    starts a clause ("which", "because", "and"...), else a phrase ("for", "with"...), if it leaves a third of the
+    limit or more in front; else at the last space within it; a word longer than the limit is kept whole."""
+    spaces = [n for n, char in enumerate(clause[:limit + 1]) if char == " "]
+    if not spaces:
+        after = clause.find(" ", limit)
+        return after if after > 0 else len(clause)
+    for words in _BEFORE:
+        before = [n for n in spaces if n >= limit // 3 and clause[n + 1:].split(" ", 1)[0].lower() in words]
+        if before:
+            cut = before[-1]
+            earlier = clause.rfind(" ", 0, cut)  # "for | what": the phrase starts a word earlier, "| for what"
+            return earlier if earlier >= limit // 3 and clause[earlier + 1:cut].lower() in _BEFORE[1] else cut
+    return spaces[-1]

@@ -37,15 +37,14 @@ LOOKAHEAD = 16
 FEW = 6
 """Fewer sentences to synthesize than this many per core are spoken one at a time, on the engine's own threads."""
 
-MEMORY_AT_ONCE = 400
+MEMORY_AT_ONCE = 300
 """Most megabytes of working memory in synthesis at the same time; one sentence of any length may always
-run alone. An inference's working memory grows with its sentence, by its engine's `memory` figure (Piper's
-medium voices about 1.3 MB a character: 650 MB for a 30-second sentence; hibari's 0.2, and it cuts a
-sentence of more than 400 phonemes into pieces), so two long Piper sentences never run together, while
-hibari's sentences run beside all but the longest. Measured with the default profile on #66 (Piper's
-longest sentence has 344 characters: the process reaches 660 MB speaking it alone), with engine.py's
-arena shrinking after long runs: the build's process tree peaked at 750 MB; with the former limit (800
-characters of any engine) and one arena grown for hibari's longest sentence first, at 920 MB."""
+run alone. An inference's working memory grows with its text, by its engine's `memory` figure (Piper's
+medium voices about 1.3 MB a character, counted on the longest part Piper speaks a sentence in, at most
+piper.MAX_CHARS; hibari's 0.2, and it cuts a sentence of more than 400 phonemes into pieces), so two long
+Piper parts never run together, while hibari's sentences run beside all but the longest. Measured on #66
+with the default profile (2 December 2026): synthesis alone peaked at 600 MB with 300 and Piper's parts
+(at 730 to 770 MB with 400 and whole sentences), in the same CPU time and 0.5 to 2 s more wall time."""
 
 
 def synthesize(planned: list[Planned], profile: Profile, cache: SpeechCache, threads: int = 0) -> Iterator[Spoken]:
@@ -186,13 +185,20 @@ class _Budget:
 
 
 def _say(speaker: Speaker, text: str, budget: _Budget, per_character: float) -> np.ndarray:
-    """One sentence, once the memory it needs (`per_character` MB for each of its characters) is free."""
-    cost = round(len(text) * per_character)
+    """One sentence, once the memory it needs (`per_character` MB for each character of its longest inference) is free."""
+    cost = round(_inference_length(speaker, text) * per_character)
     budget.take(cost)
     try:
         return speaker.speak(text)
     finally:
         budget.give(cost)
+
+
+def _inference_length(speaker: Speaker, text: str) -> int:
+    """Characters of the longest inference that speaking `text` takes: a speaker that speaks a long sentence clause by
+    clause (PiperSpeaker.clauses) holds one clause's working memory at a time."""
+    clauses = getattr(speaker, "clauses", None)
+    return max(map(len, clauses(text)), default=0) if clauses else len(text)
 
 
 def _assemble(sentences: list[np.ndarray], rate: int, silence: float) -> Speech:
