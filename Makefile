@@ -72,7 +72,7 @@ cache-prune: $(VENV)/.installed ## delete cached speech and encoded blocks no bu
 test: $(VENV)/.installed ## run the test suite (real voice, real MP3s, real parsers)
 	$(PY) -m pytest $(ARGS)
 
-bench: $(VENV)/.installed ## measure cold/warm/edited builds against the raw engine, and growth with length (~25 min)
+bench: $(VENV)/.installed ## measure cold/warm/edited builds against the raw engine, and growth with length (~20 min)
 	$(PY) tools/bench.py --settings $(SETTINGS) $(ARGS)
 
 # The Coqui engine brings torch (several GB): its own environment, so that .venv stays small.

@@ -232,11 +232,13 @@ def _join_letters(words: list[str]) -> list[str]:
 
 
 def _merge_compounds(words: list[str], other: set[str]) -> list[str]:
-    """'set up' and 'setup', 'sub goal' and 'subgoal': a compound written apart on one side only is one word."""
+    """'set up' and 'setup', 'sub goal' and 'subgoal': a compound written apart on one side only is one word.
+    Words of one letter are left apart: a name heard as 'Isa' once would otherwise join every 'is a'."""
     out: list[str] = []
     index = 0
     while index < len(words):
-        if index + 1 < len(words) and words[index] + words[index + 1] in other:
+        if (index + 1 < len(words) and min(len(words[index]), len(words[index + 1])) > 1
+                and words[index] + words[index + 1] in other):
             out.append(words[index] + words[index + 1])
             index += 2
         else:

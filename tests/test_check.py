@@ -69,6 +69,14 @@ def test_words_heard_over_the_outro_belong_to_the_last_line_and_compounds_are_no
     assert report.worst()[0].differences == (("", "thank you very much"),)
 
 
+def test_a_word_heard_once_does_not_join_two_words_said_elsewhere():
+    """Whisper once wrote the name 'Asya' as 'Isa': every 'is a' of the script then counted as two errors."""
+    said = ["Asya Bergal wrote it.", "This is a system."]
+    heard = [Heard("Isa Bergal wrote it.", 0.0, 1.0), Heard("This is a system.", 1.0, 2.0)]
+    report = compare(said, heard)
+    assert report.segments[1].errors == 0 and report.segments[0].errors == 1
+
+
 # --- tricky sentences through the real voice ------------------------------------------------------
 
 TRICKY = {
