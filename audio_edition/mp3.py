@@ -110,11 +110,10 @@ class Branch:
 
 @dataclass(frozen=True)
 class Encoded:
-    """One block as encoded: its MP3 frames, their measures, and what ffmpeg said (a branch's filters may report)."""
+    """One block as encoded: its MP3 frames and their measures."""
 
     data: bytes
     block: Block
-    report: str
 
 
 def encode(ffmpeg: str, pcm: bytes, rate: int, filters: str, out_rate: int, bitrate: int,
@@ -134,7 +133,7 @@ def encode(ffmpeg: str, pcm: bytes, rate: int, filters: str, out_rate: int, bitr
         report = _run([ffmpeg, "-hide_banner", "-nostdin", "-f", "mp3", "-i", "pipe:0",
                        *_measuring("[0:a]", out_rate, branch, "")], data, "measuring").stderr
     frames, samples_per_frame = count_frames(data)
-    return Encoded(data, Block(frames, samples_per_frame, _momentary(report), _peak(report), len(data)), report)
+    return Encoded(data, Block(frames, samples_per_frame, _momentary(report), _peak(report), len(data)))
 
 
 def _measuring(decoded: str, rate: int, branch: Branch | None, delay: str) -> list[str]:

@@ -205,7 +205,7 @@ class Coder:
         command = [self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", str(RATE),
                    "-ac", "1", "-i", "pipe:0", *self._options(source.music), "pipe:1"]
         data = _run(command, padded.tobytes(), "encoding").stdout
-        return self._keep(key, data, sound)
+        return self.keep(key, data, sound)
 
     @contextlib.contextmanager
     def alongside(self, mp3_key: str, music: bool, mp3_rate: int) -> Iterator["Alongside"]:
@@ -223,7 +223,7 @@ class Coder:
             branch = mp3.Branch(filters, ((*self._options(music), str(ogg)), ("-f", "s16le", str(pcm))))
             yield Alongside(self, key, branch, Path(tmp), mp3_rate)
 
-    def _keep(self, key: str, data: bytes, sound: np.ndarray) -> Block:
+    def keep(self, key: str, data: bytes, sound: np.ndarray) -> Block:
         """Store an encoded block, made from `sound` (its MP3 block decoded at 48 kHz) and a frame of silence."""
         head, packets = read_ogg(data)
         block = Block(len(packets), pre_skip(head), len(sound), _silent_tail(sound))
@@ -265,7 +265,7 @@ class Alongside:
             return
         length = -(-mp3_samples * RATE // self.mp3_rate)  # as many samples as the resampler makes of the MP3 block
         sound = np.fromfile(self.folder / "block.pcm", dtype="<i2")[:length]
-        self.coder._keep(self.key, (self.folder / "block.ogg").read_bytes(), sound)
+        self.coder.keep(self.key, (self.folder / "block.ogg").read_bytes(), sound)
 
 
 def _decode(ffmpeg: str, mp3: Path) -> np.ndarray:

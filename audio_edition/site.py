@@ -212,15 +212,12 @@ def paragraphs(cues: list[Cue]) -> tuple[Paragraph, ...]:
 def thumbnail(cover: Path, cache: Path, size: int = 600) -> bytes:
     """The cover at `size` pixels square, for the page: a phone need not fetch the 3000-pixel original. Kept in
     `cache` under the cover's digest: drawing it took every publish a sixth of a second."""
-    try:
-        kept = cache / f"cover-{size}-{digest(cover)[:16]}.jpg"
-    except OSError as exc:
-        raise PublishError(f"cannot read the cover {cover} ({exc})") from None
-    if kept.is_file():
-        return kept.read_bytes()
     from PIL import Image
 
     try:
+        kept = cache / f"cover-{size}-{digest(cover)[:16]}.jpg"
+        if kept.is_file():
+            return kept.read_bytes()
         with Image.open(cover) as image:
             small = image.convert("RGB")
             small.thumbnail((size, size), Image.Resampling.LANCZOS)
